@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -66,21 +65,24 @@ type Bed struct {
 	// Signer is the client's private key.
 	Signer ssh.Signer
 
-	t  testing.TB
+	t  TB
 	mu sync.Mutex
 }
 
 // New makes Dir and HomeDir, an unencrypted ed25519 client key pair in HomeDir/.ssh/id_ed25519,
 // an empty known_hosts and the authorized_keys file the bed's sshd instances use.
-func New(t testing.TB) *Bed {
+func New(t TB) *Bed {
 	t.Helper()
 	dir := t.TempDir()
 	// sshd (as root) reads AuthorizedKeysFile with the target user's privileges, so the path
-	// down to it must be searchable by ecsrun/ecssudo. t.TempDir makes both levels 0700.
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatalf("bed: chmod %s: %v", d, err)
-		}
+	// to it must be searchable by ecsrun/ecssudo; Dir (0700 under a 0700 parent) is not.
+	keysDir, err := os.MkdirTemp("", "ssh-ecs-e2e-authkeys-")
+	if err != nil {
+		t.Fatalf("bed: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(keysDir) })
+	if err := os.Chmod(keysDir, 0o755); err != nil {
+		t.Fatalf("bed: %v", err)
 	}
 	b := &Bed{
 		Dir:     dir,
@@ -91,13 +93,10 @@ func New(t testing.TB) *Bed {
 	if err := os.MkdirAll(sshDir, 0o700); err != nil {
 		t.Fatalf("bed: %v", err)
 	}
-	if err := os.Chmod(b.HomeDir, 0o755); err != nil {
-		t.Fatalf("bed: %v", err)
-	}
 	b.KeyPath = filepath.Join(sshDir, "id_ed25519")
 	b.KnownHostsPath = filepath.Join(sshDir, "known_hosts")
 	b.ConfigPath = filepath.Join(sshDir, "config")
-	b.AuthorizedKeysPath = filepath.Join(dir, "authorized_keys")
+	b.AuthorizedKeysPath = filepath.Join(keysDir, "authorized_keys")
 
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -142,11 +141,15 @@ func (b *Bed) WriteSSHConfig(lines string) {
 	b.writeFile(b.ConfigPath, []byte(lines), 0o600)
 }
 
-// InstancesConfig is the ssh_config that StartInstances writes: every instance address and
-// EC2-style name maps to user ecsrun on port, with the bed's key and known_hosts, strictly.
+// InstanceHosts is the Host line pattern list of InstancesConfig: the fixture's private and
+// public IPs, its EC2 DNS names and instance ids (for --address id with a HostName rule).
+const InstanceHosts = "127.0.0.* 127.0.1.* *.ec2.internal *.amazonaws.com i-*"
+
+// InstancesConfig is the ssh_config that StartInstances writes: every InstanceHosts host maps
+// to user ecsrun on port, with the bed's key and known_hosts, strictly.
 func InstancesConfig(port int) string {
 	return fmt.Sprintf(`# written by e2e/bed
-Host 127.0.0.* *.ec2.internal
+Host `+InstanceHosts+`
     User %s
     Port %d
     IdentityFile ~/.ssh/id_ed25519
@@ -283,7 +286,7 @@ var requireState struct {
 // Require stops the test unless the real parts are there: root, sshd, the test users, a
 // running Docker engine and the test image. Under CI=true a missing part fails the test;
 // otherwise it is skipped with one line saying what is missing and how to install it.
-func Require(t testing.TB) {
+func Require(t TB) {
 	t.Helper()
 	requireState.once.Do(func() { requireState.missing = probe() })
 	if len(requireState.missing) == 0 {

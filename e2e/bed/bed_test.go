@@ -191,3 +191,31 @@ func TestStopEndsProcess(t *testing.T) {
 		t.Fatalf("%s still accepting after Stop", s.HostPort())
 	}
 }
+
+func TestAlsoAddrsAndProgram(t *testing.T) {
+	Require(t)
+	// Program is what the demo uses instead of a *testing.T.
+	p := NewProgram("bed-test")
+	defer p.Close()
+	b := New(p)
+	s := StartSSHD(p, SSHDOptions{Bed: b, Addr: "127.0.0.2", AlsoAddrs: []string{"127.0.1.2"}})
+	b.WriteSSHConfig(InstancesConfig(s.Port))
+	pub, err := s.KnownHostsLineAs(fmt.Sprintf("[127.0.1.2]:%d", s.Port), "ed25519")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.SetKnownHosts(b.KnownHostsLine(s, "ed25519"), pub)
+	for _, a := range []string{"127.0.0.2", "127.0.1.2"} {
+		if out, err := b.OpenSSH(a, "echo", "ok"); err != nil || strings.TrimSpace(out) != "ok" {
+			t.Fatalf("ssh %s echo ok = %q, %v", a, out, err)
+		}
+	}
+	dir, pid := b.Dir, s.PID
+	p.Close()
+	if err := exec.Command("kill", "-0", fmt.Sprint(pid)).Run(); err == nil {
+		t.Errorf("sshd pid %d alive after Program.Close", pid)
+	}
+	if _, err := exec.Command("ls", dir).CombinedOutput(); err == nil {
+		t.Errorf("%s still there after Program.Close", dir)
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"slices"
 	"strings"
-	"testing"
 	"time"
 )
 
@@ -26,7 +25,7 @@ func dockerOutput(timeout time.Duration, args ...string) (string, error) {
 
 // Docker runs the local docker client with args (30 s at most) and returns its trimmed stdout;
 // a failure fails the test.
-func Docker(t testing.TB, args ...string) string {
+func Docker(t TB, args ...string) string {
 	t.Helper()
 	out, err := dockerOutput(30*time.Second, args...)
 	if err != nil {
@@ -44,20 +43,20 @@ func lines(s string) []string {
 
 // Containers lists the full ids of all containers, running or not, that carry label
 // ("key" or "key=value").
-func Containers(t testing.TB, label string) []string {
+func Containers(t TB, label string) []string {
 	t.Helper()
 	return lines(Docker(t, "ps", "-aq", "--no-trunc", "--filter", "label="+label))
 }
 
 // AllContainers lists the full ids of all containers, running or not; compare a list taken
 // before a run with one taken after (NewContainers) to see what a run left behind.
-func AllContainers(t testing.TB) []string {
+func AllContainers(t TB) []string {
 	t.Helper()
 	return lines(Docker(t, "ps", "-aq", "--no-trunc"))
 }
 
 // RunningContainers lists the full ids of the running containers.
-func RunningContainers(t testing.TB) []string {
+func RunningContainers(t TB) []string {
 	t.Helper()
 	return lines(Docker(t, "ps", "-q", "--no-trunc"))
 }
@@ -75,7 +74,7 @@ func NewContainers(before, after []string) []string {
 
 // WaitNoContainers waits up to timeout until no container carries label and reports whether
 // that happened (docker run --rm removes a container shortly after it exits).
-func WaitNoContainers(t testing.TB, label string, timeout time.Duration) bool {
+func WaitNoContainers(t TB, label string, timeout time.Duration) bool {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -90,7 +89,7 @@ func WaitNoContainers(t testing.TB, label string, timeout time.Duration) bool {
 }
 
 // InspectContainer returns `docker inspect --format format id`.
-func InspectContainer(t testing.TB, id, format string) string {
+func InspectContainer(t TB, id, format string) string {
 	t.Helper()
 	return Docker(t, "inspect", "--format", format, id)
 }

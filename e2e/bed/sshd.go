@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -32,7 +31,10 @@ type SSHDOptions struct {
 	Bed *Bed
 	// Addr is the loopback address to listen on; default 127.0.0.2.
 	Addr string
-	// Port to listen on; 0 picks a free high port.
+	// AlsoAddrs are further loopback addresses to listen on, e.g. the instance's public IP
+	// (127.0.1.N in the fixture); known_hosts lines for them come from KnownHostsLineAs.
+	AlsoAddrs []string
+	// Port to listen on; 0 picks a free high port (free on Addr and AlsoAddrs).
 	Port int
 	// HostKeyTypes lists the host keys to generate: "ed25519", "ecdsa", "rsa"; default all.
 	HostKeyTypes []string
@@ -150,7 +152,7 @@ func portFree(port int, addrs ...string) bool {
 // keys, public-key authentication against the bed's authorized_keys for ecsrun and ecssudo,
 // TCP forwarding allowed (so it can serve as a jump host), no PAM, no passwords, no accepted
 // environment, LogLevel VERBOSE. It is stopped, by PID, when the test ends.
-func StartSSHD(t testing.TB, opts SSHDOptions) *SSHD {
+func StartSSHD(t TB, opts SSHDOptions) *SSHD {
 	t.Helper()
 	if opts.Bed == nil {
 		opts.Bed = New(t)
@@ -158,8 +160,14 @@ func StartSSHD(t testing.TB, opts SSHDOptions) *SSHD {
 	autoPort := opts.Port == 0
 	for attempt := 0; ; attempt++ {
 		o := opts
+		if autoPort && attempt > 50 {
+			t.Fatalf("bed: no port free on %s and %v", addrOr(o.Addr), o.AlsoAddrs)
+		}
 		if autoPort {
 			o.Port = PickPort(addrOr(o.Addr))
+			if !portFree(o.Port, o.AlsoAddrs...) {
+				continue
+			}
 		}
 		s, err := startSSHD(t, o)
 		if err == nil {
@@ -175,12 +183,15 @@ func StartSSHD(t testing.TB, opts SSHDOptions) *SSHD {
 // StartInstances starts one sshd per address (DefaultAddrs if none) on the same port, writes
 // HomeDir/.ssh/config (InstancesConfig) so that one Port line covers them all, and puts their
 // ed25519 host keys in known_hosts.
-func StartInstances(t testing.TB, b *Bed, addrs ...string) []*SSHD {
+func StartInstances(t TB, b *Bed, addrs ...string) []*SSHD {
 	t.Helper()
 	if len(addrs) == 0 {
 		addrs = DefaultAddrs
 	}
 	for attempt := 0; ; attempt++ {
+		if attempt > 50 {
+			t.Fatalf("bed: no port free on all of %v", addrs)
+		}
 		port := PickPort(addrs[0])
 		if !portFree(port, addrs...) {
 			continue
@@ -232,12 +243,15 @@ var sshdSeq struct {
 	n  int
 }
 
-func startSSHD(t testing.TB, opts SSHDOptions) (*SSHD, error) {
+func startSSHD(t TB, opts SSHDOptions) (*SSHD, error) {
 	t.Helper()
 	b := opts.Bed
 	addr := addrOr(opts.Addr)
-	if ip := net.ParseIP(addr); ip == nil || !ip.IsLoopback() {
-		return nil, fmt.Errorf("sshd address %q is not a loopback address", addr)
+	listen := append([]string{addr}, opts.AlsoAddrs...)
+	for _, a := range listen {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			return nil, fmt.Errorf("sshd address %q is not a loopback address", a)
+		}
 	}
 	types := opts.HostKeyTypes
 	if len(types) == 0 {
@@ -293,8 +307,10 @@ func startSSHD(t testing.TB, opts SSHDOptions) (*SSHD, error) {
 		s.HostKeyFiles[algo] = path
 		fmt.Fprintf(&cfg, "HostKey %s\n", path)
 	}
-	fmt.Fprintf(&cfg, `ListenAddress %s
-Port %d
+	for _, a := range listen {
+		fmt.Fprintf(&cfg, "ListenAddress %s\n", a)
+	}
+	fmt.Fprintf(&cfg, `Port %d
 PidFile %s
 AuthorizedKeysFile %s
 AllowUsers %s
@@ -312,7 +328,7 @@ PrintLastLog no
 UseDNS no
 MaxStartups 100:30:200
 LogLevel VERBOSE
-`, addr, opts.Port, filepath.Join(dir, "sshd.pid"), b.AuthorizedKeysPath, strings.Join(users, " "))
+`, opts.Port, filepath.Join(dir, "sshd.pid"), b.AuthorizedKeysPath, strings.Join(users, " "))
 	penalties.once.Do(func() {
 		probe := filepath.Join(dir, "probe_config")
 		first := s.HostKeyFiles[ssh.KeyAlgoED25519]
@@ -371,7 +387,12 @@ LogLevel VERBOSE
 		}
 		// Wait for the log line rather than dialing: a probe connection would leave a
 		// "[preauth]" line and a short-lived child behind.
-		if strings.Contains(s.Log(), fmt.Sprintf("Server listening on %s port %d.", addr, opts.Port)) {
+		log := s.Log()
+		ready := true
+		for _, a := range listen {
+			ready = ready && strings.Contains(log, fmt.Sprintf("Server listening on %s port %d.", a, opts.Port))
+		}
+		if ready {
 			return s, nil
 		}
 		if time.Now().After(deadline) {
