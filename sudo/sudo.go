@@ -33,6 +33,15 @@ var noValue = map[string]bool{
 	"--reset-timestamp": true, "--stdin": true,
 }
 
+// knownLong holds sudo's long flags that take a value, to suggest the long
+// form when a short one is misspelt ("-preserve-groups"). Flags missing here
+// still work: every flag not in noValue takes a value.
+var knownLong = map[string]bool{
+	"--user": true, "--group": true, "--chdir": true, "--close-from": true,
+	"--role": true, "--type": true, "--command-timeout": true,
+	"--other-user": true, "--chroot": true, "--host": true,
+}
+
 // Arity reports whether flag takes a value in the next argument. flag is
 // what the user wrote after "--sudo": "-u" for --sudo-u, "--user" for
 // --sudo--user, "--preserve-env=LIST" for --sudo--preserve-env=LIST.
@@ -71,6 +80,9 @@ func checkSyntax(flag, name string, hasInline bool) error {
 		}
 	case strings.HasPrefix(name, "-"):
 		if hasInline || len(name) != 2 || !isLetter(name[1]) {
+			if long := "-" + name; knownLong[long] || noValue[long] || forbidden[long] != "" {
+				return fmt.Errorf("invalid sudo option %q: a short sudo option is one letter; the long option is %s", flag, long)
+			}
 			return fmt.Errorf("invalid sudo option %q: a short sudo option is one letter, its value the next argument (--sudo-u root)", flag)
 		}
 	default:
