@@ -10,6 +10,7 @@ package cliargs
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -125,7 +126,7 @@ func (ps *parser) run() error {
 	for i := 0; i < len(ps.args); {
 		tok := ps.args[i]
 		if tok == "--" {
-			p.Command = ps.args[i+1:]
+			p.Command = slices.Clone(ps.args[i+1:])
 			ps.items = append(ps.items, item{kindCommand, ps.args[i:]})
 			return nil
 		}
@@ -321,10 +322,15 @@ func (ps *parser) docker(args []string) (int, kind, error) {
 	if err != nil {
 		return 0, 0, usagef("docker run options go before --, each with its value", "%v", err)
 	}
-	if o.Detach() {
-		return 0, 0, usagef("leave out -d; the container is removed when the command ends", "docker option %s (--detach) is refused: ssh-ecs-run-task stays attached to the container", args[0])
+	// Name the option, never its value: a value may be a secret.
+	name := "--" + o.Name
+	if o.Short {
+		name = "-" + o.Name
 	}
-	ps.noteEC2(args[0])
+	if o.Detach() {
+		return 0, 0, usagef("leave out -d; the container is removed when the command ends", "docker option %s (--detach) is refused: ssh-ecs-run-task stays attached to the container", name)
+	}
+	ps.noteEC2(name)
 	ps.p.DockerArgs = append(ps.p.DockerArgs, args[:o.Tokens]...)
 	return o.Tokens, kindDocker, nil
 }

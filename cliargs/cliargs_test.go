@@ -191,6 +191,8 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--task", "t", "--sudo", "--launch-type", "FARGATE", "--", "x"}, "option --sudo only works in EC2 mode", ""},
 		{[]string{"--task", "t", "--launch-type", "FARGATE", "--sudo-u", "x", "--", "x"}, "option --sudo-u only works in EC2 mode", ""},
 		{[]string{"--task", "t", "--launch-type", "FARGATE", "-e", "A=1", "--", "x"}, "option -e only works in EC2 mode", ""},
+		{[]string{"--task", "t", "--launch-type", "FARGATE", "--env=SECRET=x", "--", "x"}, "option --env only works in EC2 mode", ""},
+		{[]string{"--task", "t", "-deSECRET=x", "--", "x"}, "docker option -de (--detach) is refused", ""},
 		{[]string{"--task", "t", "--launch-type", "FARGATE", "+v", "--", "x"}, "option +v only works in EC2 mode", ""},
 		{[]string{"--task", "t", "--launch-type", "FARGATE", "--domain", "d", "--", "x"}, "option --domain only works in EC2 mode", ""},
 		{[]string{"--task", "t", "--subnets", "s", "--", "x"}, "option --subnets only works with --launch-type FARGATE", "add --launch-type FARGATE"},
