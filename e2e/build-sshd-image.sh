@@ -7,6 +7,10 @@
 # host's OpenSSH sshd (plus every shared library `ldd` lists) and busybox-static as the shell
 # and tools instead of Debian's packages.
 #
+# SSHD_TEST_SHELL=dash builds ssh-ecs-run-task/sshd:test-dash instead, where /bin/sh (the shell of
+# the entrypoint, of the session wrapper and of root) is the host's dash, as in the Debian image;
+# busybox still provides the other tools.
+#
 # Idempotent and quick: the image carries a label with the sha256 of all its inputs; when the
 # existing image has the same, nothing is done. FORCE=1 rebuilds anyway. Prints the image name.
 #
@@ -14,7 +18,12 @@
 # /bin/busybox (busybox-static; installed with apt-get when missing).
 set -euo pipefail
 
-IMAGE=${SSHD_TEST_IMAGE:-ssh-ecs-run-task/sshd:test}
+SHELL_VARIANT=${SSHD_TEST_SHELL:-busybox}
+case $SHELL_VARIANT in
+busybox) IMAGE=${SSHD_TEST_IMAGE:-ssh-ecs-run-task/sshd:test} ;;
+dash) IMAGE=${SSHD_TEST_IMAGE:-ssh-ecs-run-task/sshd:test-dash} ;;
+*) echo "build-sshd-image: SSHD_TEST_SHELL must be busybox or dash" >&2; exit 1 ;;
+esac
 LABEL=ssh-ecs-run-task.sshd-test.inputs
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../images/sshd" && pwd)
@@ -37,6 +46,10 @@ ldd "$BUSYBOX" >/dev/null 2>&1 && die "$BUSYBOX is dynamically linked; install b
 SFTP_SERVER=/usr/lib/openssh/sftp-server
 bins=("$SSHD")
 [ -x "$SFTP_SERVER" ] && bins+=("$SFTP_SERVER")
+if [ "$SHELL_VARIANT" = dash ]; then
+	[ -x /usr/bin/dash ] || die "/usr/bin/dash is missing"
+	bins+=(/usr/bin/dash)
+fi
 
 # Every shared library the binaries need (absolute paths, the dynamic loader included), plus the
 # NSS files module when there is one (glibc >= 2.34 has it built into libc; harmless to add).
@@ -51,7 +64,7 @@ mapfile -t shlibs < <(libs "${bins[@]}" | sort -u)
 
 # --- up to date? -------------------------------------------------------------------------------
 inputs=("$0" "$src/entrypoint.sh" "$src/ecs-task-session" "$src/sshd_config" "$BUSYBOX" "${bins[@]}" "${shlibs[@]}")
-sum=$( { for f in "${inputs[@]}"; do printf '%s\n' "$f"; cat "$(readlink -f "$f")"; done; } | sha256sum | cut -c1-64)
+sum=$( { echo "$SHELL_VARIANT"; for f in "${inputs[@]}"; do printf '%s\n' "$f"; cat "$(readlink -f "$f")"; done; } | sha256sum | cut -c1-64)
 if [ -z "${FORCE:-}" ] && [ "$(docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$IMAGE" 2>/dev/null || true)" = "$sum" ]; then
 	say "$IMAGE is up to date"
 	echo "$IMAGE"
@@ -85,6 +98,10 @@ cp "$BUSYBOX" usr/bin/busybox
 for a in $(usr/bin/busybox --list); do
 	[ -e "usr/bin/$a" ] || [ -e "usr/sbin/$a" ] || ln -s busybox "usr/bin/$a"
 done
+
+if [ "$SHELL_VARIANT" = dash ]; then
+	ln -sf dash usr/bin/sh
+fi
 
 cat >etc/passwd <<'P'
 root:x:0:0:root:/root:/bin/sh

@@ -29,21 +29,36 @@ import (
 )
 
 const (
-	image      = "ssh-ecs-run-task/sshd:test"
 	listenAddr = "127.0.0.20"
-	// appEnv is an environment value that must reach sessions exactly: quotes, spaces, a
-	// trailing space, a newline, a backslash-n that is not a newline, a dollar sign.
+	// appEnv and hardEnv must reach sessions exactly: quotes, spaces, a trailing space, a
+	// newline, a backslash-n that is not a newline, a dollar sign, a backquote.
 	appEnv  = `it's "x" y`
 	hardEnv = "a 'b' \"c\"\n  $HOME \\n `d` "
 )
+
+// images are the test images: the shell variants of e2e/build-sshd-image.sh. The reference image
+// runs entrypoint.sh and the sessions under Debian's dash; the default test image under
+// busybox ash; both must behave the same.
+var images = []struct{ name, shell string }{
+	{"ssh-ecs-run-task/sshd:test", "busybox"},
+	{"ssh-ecs-run-task/sshd:test-dash", "dash"},
+}
 
 var (
 	buildOnce sync.Once
 	buildErr  error
 )
 
-// requireImage skips (or under CI=true fails) without docker, and builds the image once.
-func requireImage(t *testing.T) {
+// forEachImage runs f as a subtest per test image.
+func forEachImage(t *testing.T, f func(t *testing.T, image string)) {
+	requireImages(t)
+	for _, img := range images {
+		t.Run(img.shell, func(t *testing.T) { f(t, img.name) })
+	}
+}
+
+// requireImages skips (or under CI=true fails) without docker, and builds the images once.
+func requireImages(t *testing.T) {
 	t.Helper()
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		msg := fmt.Sprintf("sshdimage: SKIPPING: docker is not available (%v: %s); run e2e/setup.sh", err, bytes.TrimSpace(out))
@@ -55,9 +70,13 @@ func requireImage(t *testing.T) {
 	buildOnce.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		script := filepath.Join(filepath.Dir(file), "..", "build-sshd-image.sh")
-		out, err := exec.Command("bash", script).CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("%s: %v\n%s", script, err, out)
+		for _, img := range images {
+			cmd := exec.Command("bash", script)
+			cmd.Env = append(os.Environ(), "SSHD_TEST_SHELL="+img.shell, "SSHD_TEST_IMAGE="+img.name)
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("SSHD_TEST_SHELL=%s %s: %v\n%s", img.shell, script, err, out)
+				return
+			}
 		}
 	})
 	if buildErr != nil {
@@ -125,7 +144,7 @@ type container struct {
 
 // run starts the image detached; env entries are NAME=VALUE and go to docker as -e arguments
 // (argv, so no quoting is involved).
-func run(t *testing.T, env ...string) container {
+func run(t *testing.T, image string, env ...string) container {
 	t.Helper()
 	c := container{
 		name: fmt.Sprintf("sshdimage-%s-%d", strings.ReplaceAll(strings.ToLower(t.Name()), "/", "-"), time.Now().UnixNano()),
@@ -225,124 +244,128 @@ func parseEnv(out string) map[string]string {
 }
 
 func TestOneSessionEnvExitStatusAndExit(t *testing.T) {
-	requireImage(t)
-	k := newKeys(t)
-	c := run(t,
-		"SSH_AUTHORIZED_KEYS="+k.clientLine,
-		"SSH_HOST_ED25519_KEY="+k.hostPEM,
-		"APP_ENV="+appEnv,
-		"HARD_ENV="+hardEnv,
-	)
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		c := run(t, image,
+			"SSH_AUTHORIZED_KEYS="+k.clientLine,
+			"SSH_HOST_ED25519_KEY="+k.hostPEM,
+			"APP_ENV="+appEnv,
+			"HARD_ENV="+hardEnv,
+		)
 
-	// A wrong client key is refused, and does not end the container.
-	if client, err := c.dial(t, k, newSigner(t)); err == nil {
-		client.Close()
-		t.Fatal("login with a key that is not in SSH_AUTHORIZED_KEYS succeeded")
-	} else if !strings.Contains(err.Error(), "unable to authenticate") {
-		t.Fatalf("wrong key: want an authentication failure, got %v", err)
-	}
-	time.Sleep(1500 * time.Millisecond) // longer than the entrypoint's poll interval
-	if !c.running() {
-		t.Fatalf("a failed login ended the container; logs:\n%s", c.logs())
-	}
-
-	client, err := c.dial(t, k, k.clientSigner)
-	if err != nil {
-		t.Fatalf("dial with the one-time key and the pinned host key: %v\nlogs:\n%s", err, c.logs())
-	}
-	defer client.Close()
-
-	// Non-login exec sees the task environment exactly, and no key variable.
-	out, _, status := runCmd(t, client, "env -0")
-	if status != 0 {
-		t.Fatalf("env: status %d", status)
-	}
-	env := parseEnv(out)
-	if got := env["APP_ENV"]; got != appEnv {
-		t.Errorf("APP_ENV in `env`: got %q, want %q", got, appEnv)
-	}
-	if got := env["HARD_ENV"]; got != hardEnv {
-		t.Errorf("HARD_ENV in `env`: got %q, want %q", got, hardEnv)
-	}
-	for _, name := range []string{"SSH_HOST_ED25519_KEY", "SSH_AUTHORIZED_KEYS", "SSHD_PORT", "SSHD_LISTEN_ADDRESS", "SSH_ORIGINAL_COMMAND"} {
-		if v, ok := env[name]; ok {
-			t.Errorf("%s is visible to the session: %q", name, v)
+		// A wrong client key is refused, and does not end the container.
+		if client, err := c.dial(t, k, newSigner(t)); err == nil {
+			client.Close()
+			t.Fatal("login with a key that is not in SSH_AUTHORIZED_KEYS succeeded")
+		} else if !strings.Contains(err.Error(), "unable to authenticate") {
+			t.Fatalf("wrong key: want an authentication failure, got %v", err)
 		}
-	}
-	if env["USER"] != "root" || env["HOME"] != "/root" || env["SSH_CONNECTION"] == "" {
-		t.Errorf("session environment lacks what sshd sets (USER, HOME, SSH_CONNECTION): %q", out)
-	}
+		time.Sleep(1500 * time.Millisecond) // longer than the entrypoint's poll interval
+		if !c.running() {
+			t.Fatalf("a failed login ended the container; logs:\n%s", c.logs())
+		}
 
-	// A login shell (what an interactive session gets) sees it too.
-	out, _, _ = runCmd(t, client, `sh -lc 'printf %s "$APP_ENV"'`)
-	if out != appEnv {
-		t.Errorf("APP_ENV in a login shell: got %q, want %q", out, appEnv)
-	}
+		client, err := c.dial(t, k, k.clientSigner)
+		if err != nil {
+			t.Fatalf("dial with the one-time key and the pinned host key: %v\nlogs:\n%s", err, c.logs())
+		}
+		defer client.Close()
 
-	// Nothing in the container keeps the private host key in an environment, PID 1 included.
-	out, _, _ = runCmd(t, client, `cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep -c '^SSH_HOST_ED25519_KEY=' || true`)
-	if strings.TrimSpace(out) != "0" {
-		t.Errorf("SSH_HOST_ED25519_KEY found in %s process environments", strings.TrimSpace(out))
-	}
+		// Non-login exec sees the task environment exactly, and no key variable.
+		out, _, status := runCmd(t, client, "env -0")
+		if status != 0 {
+			t.Fatalf("env: status %d", status)
+		}
+		env := parseEnv(out)
+		if got := env["APP_ENV"]; got != appEnv {
+			t.Errorf("APP_ENV in `env`: got %q, want %q", got, appEnv)
+		}
+		if got := env["HARD_ENV"]; got != hardEnv {
+			t.Errorf("HARD_ENV in `env`: got %q, want %q", got, hardEnv)
+		}
+		for _, name := range []string{"SSH_HOST_ED25519_KEY", "SSH_AUTHORIZED_KEYS", "SSHD_PORT", "SSHD_LISTEN_ADDRESS", "SSH_ORIGINAL_COMMAND"} {
+			if v, ok := env[name]; ok {
+				t.Errorf("%s is visible to the session: %q", name, v)
+			}
+		}
+		if env["USER"] != "root" || env["HOME"] != "/root" || env["SSH_CONNECTION"] == "" {
+			t.Errorf("session environment lacks what sshd sets (USER, HOME, SSH_CONNECTION): %q", out)
+		}
 
-	// The command runs in a shell; its output and exit status come back.
-	out, _, status = runCmd(t, client, `echo "$0"; exit 3`)
-	if status != 3 {
-		t.Errorf("exit 3: got status %d", status)
-	}
-	if sh := strings.TrimSpace(out); sh == "" || !strings.HasSuffix(sh, "sh") {
-		t.Errorf(`echo "$0": got %q, want the user's shell`, out)
-	}
+		// A login shell (what an interactive session gets) sees it too.
+		out, _, _ = runCmd(t, client, `sh -lc 'printf %s "$APP_ENV"'`)
+		if out != appEnv {
+			t.Errorf("APP_ENV in a login shell: got %q, want %q", out, appEnv)
+		}
 
-	// Still up while the connection is open (several sessions on one connection are fine).
-	if !c.running() {
-		t.Fatal("container exited while the connection was open")
-	}
-	client.Close()
-	c.waitExit(t, 15*time.Second)
+		// Nothing in the container keeps the private host key in an environment, PID 1 included.
+		out, _, _ = runCmd(t, client, `cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep -c '^SSH_HOST_ED25519_KEY=' || true`)
+		if strings.TrimSpace(out) != "0" {
+			t.Errorf("SSH_HOST_ED25519_KEY found in %s process environments", strings.TrimSpace(out))
+		}
+
+		// The command runs in a shell; its output and exit status come back.
+		out, _, status = runCmd(t, client, `echo "$0"; exit 3`)
+		if status != 3 {
+			t.Errorf("exit 3: got status %d", status)
+		}
+		if sh := strings.TrimSpace(out); sh == "" || !strings.HasSuffix(sh, "sh") {
+			t.Errorf(`echo "$0": got %q, want the user's shell`, out)
+		}
+
+		// Still up while the connection is open (several sessions on one connection are fine).
+		if !c.running() {
+			t.Fatal("container exited while the connection was open")
+		}
+		client.Close()
+		c.waitExit(t, 15*time.Second)
+	})
 }
 
 func TestShortSessionStillEndsContainer(t *testing.T) {
-	requireImage(t)
-	k := newKeys(t)
-	c := run(t, "SSH_AUTHORIZED_KEYS="+k.clientLine, "SSH_HOST_ED25519_KEY="+k.hostPEM)
-	client, err := c.dial(t, k, k.clientSigner)
-	if err != nil {
-		t.Fatalf("dial: %v\nlogs:\n%s", err, c.logs())
-	}
-	// Shorter than the entrypoint's poll interval: caught by sshd's "Accepted" log line.
-	client.Close()
-	c.waitExit(t, 15*time.Second)
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		c := run(t, image, "SSH_AUTHORIZED_KEYS="+k.clientLine, "SSH_HOST_ED25519_KEY="+k.hostPEM)
+		client, err := c.dial(t, k, k.clientSigner)
+		if err != nil {
+			t.Fatalf("dial: %v\nlogs:\n%s", err, c.logs())
+		}
+		// Shorter than the entrypoint's poll interval: caught by sshd's "Accepted" log line.
+		client.Close()
+		c.waitExit(t, 15*time.Second)
+	})
 }
 
 func TestFlattenedKeysAccepted(t *testing.T) {
-	requireImage(t)
-	k := newKeys(t)
-	c := run(t,
-		"SSH_AUTHORIZED_KEYS="+k.clientLine+`\n`+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))),
-		"SSH_HOST_ED25519_KEY="+strings.ReplaceAll(strings.TrimSpace(k.hostPEM), "\n", `\n`),
-	)
-	client, err := c.dial(t, k, k.clientSigner)
-	if err != nil {
-		t.Fatalf("dial with keys given with literal \\n: %v\nlogs:\n%s", err, c.logs())
-	}
-	out, _, _ := runCmd(t, client, "wc -l < /root/.ssh/authorized_keys")
-	if strings.TrimSpace(out) != "2" {
-		t.Errorf("authorized_keys: want 2 lines, got %q", out)
-	}
-	client.Close()
-	c.waitExit(t, 15*time.Second)
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		c := run(t, image,
+			"SSH_AUTHORIZED_KEYS="+k.clientLine+`\n`+strings.TrimSpace(string(ssh.MarshalAuthorizedKey(newSigner(t).PublicKey()))),
+			"SSH_HOST_ED25519_KEY="+strings.ReplaceAll(strings.TrimSpace(k.hostPEM), "\n", `\n`),
+		)
+		client, err := c.dial(t, k, k.clientSigner)
+		if err != nil {
+			t.Fatalf("dial with keys given with literal \\n: %v\nlogs:\n%s", err, c.logs())
+		}
+		out, _, _ := runCmd(t, client, "wc -l < /root/.ssh/authorized_keys")
+		if strings.TrimSpace(out) != "2" {
+			t.Errorf("authorized_keys: want 2 lines, got %q", out)
+		}
+		client.Close()
+		c.waitExit(t, 15*time.Second)
+	})
 }
 
 func TestIdleTimeout(t *testing.T) {
-	requireImage(t)
-	k := newKeys(t)
-	c := run(t, "SSH_AUTHORIZED_KEYS="+k.clientLine, "SSH_HOST_ED25519_KEY="+k.hostPEM, "SSHD_IDLE_TIMEOUT=2")
-	c.waitExit(t, 15*time.Second)
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		c := run(t, image, "SSH_AUTHORIZED_KEYS="+k.clientLine, "SSH_HOST_ED25519_KEY="+k.hostPEM, "SSHD_IDLE_TIMEOUT=2")
+		c.waitExit(t, 15*time.Second)
+	})
 }
 
 // exitedRun runs the image in the foreground (no --rm) and returns its output and exit status.
-func exitedRun(t *testing.T, env ...string) (string, int) {
+func exitedRun(t *testing.T, image string, env ...string) (string, int) {
 	t.Helper()
 	name := fmt.Sprintf("sshdimage-fg-%d", time.Now().UnixNano())
 	t.Cleanup(func() { _ = exec.Command("docker", "rm", "-f", name).Run() })
@@ -376,23 +399,25 @@ func exitedRun(t *testing.T, env ...string) (string, int) {
 }
 
 func TestMissingHostKeyRefusesToStart(t *testing.T) {
-	requireImage(t)
-	k := newKeys(t)
-	out, status := exitedRun(t, "SSH_AUTHORIZED_KEYS="+k.clientLine)
-	if status == 0 {
-		t.Fatalf("container without SSH_HOST_ED25519_KEY exited 0:\n%s", out)
-	}
-	if !strings.Contains(out, "SSH_HOST_ED25519_KEY is not set") {
-		t.Errorf("want a message naming SSH_HOST_ED25519_KEY, got:\n%s", out)
-	}
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		out, status := exitedRun(t, image, "SSH_AUTHORIZED_KEYS="+k.clientLine)
+		if status == 0 {
+			t.Fatalf("container without SSH_HOST_ED25519_KEY exited 0:\n%s", out)
+		}
+		if !strings.Contains(out, "SSH_HOST_ED25519_KEY is not set") {
+			t.Errorf("want a message naming SSH_HOST_ED25519_KEY, got:\n%s", out)
+		}
+	})
 }
 
 func TestBadHostKeyRefusesToStart(t *testing.T) {
-	requireImage(t)
-	k := newKeys(t)
-	out, status := exitedRun(t, "SSH_AUTHORIZED_KEYS="+k.clientLine,
-		"SSH_HOST_ED25519_KEY=-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n")
-	if status == 0 || !strings.Contains(out, "host key") {
-		t.Fatalf("bad host key: want a non-zero exit naming the host key, got %d:\n%s", status, out)
-	}
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		out, status := exitedRun(t, image, "SSH_AUTHORIZED_KEYS="+k.clientLine,
+			"SSH_HOST_ED25519_KEY=-----BEGIN OPENSSH PRIVATE KEY-----\nbm90IGEga2V5\n-----END OPENSSH PRIVATE KEY-----\n")
+		if status == 0 || !strings.Contains(out, "host key") {
+			t.Fatalf("bad host key: want a non-zero exit naming the host key, got %d:\n%s", status, out)
+		}
+	})
 }
