@@ -58,11 +58,13 @@ func (c *Client) Run(ctx context.Context, r RunRequest) (status int, err error) 
 			p.notef("Warning: agent forwarding refused by %s: %v", host, err)
 		}
 	}
+	var initial Size
 	if r.TTY != nil {
 		w, h, err := r.TTY.Size()
 		if err != nil || w <= 0 || h <= 0 {
 			w, h = 80, 24
 		}
+		initial = Size{w, h}
 		termName := os.Getenv("TERM")
 		if termName == "" {
 			termName = "xterm-256color"
@@ -114,7 +116,7 @@ func (c *Client) Run(ctx context.Context, r RunRequest) (status int, err error) 
 
 	if r.TTY != nil {
 		go func() {
-			last := Size{}
+			last := initial
 			for s := range r.TTY.Resize(sctx) {
 				if s == last {
 					continue
