@@ -215,6 +215,9 @@ func TestParseErrors(t *testing.T) {
 		if !strings.Contains(ue.Hint, tt.wantHint) {
 			t.Errorf("Parse(%q) hint = %q, want it to contain %q", tt.args, ue.Hint, tt.wantHint)
 		}
+		if strings.Contains(ue.Msg+ue.Hint, "SECRET") {
+			t.Errorf("Parse(%q) error %q (hint %q) shows an option's value", tt.args, ue.Msg, ue.Hint)
+		}
 		if ue.Error() != ue.Msg {
 			t.Errorf("Parse(%q): Error() = %q, want Msg %q", tt.args, ue.Error(), ue.Msg)
 		}
