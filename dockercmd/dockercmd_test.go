@@ -301,12 +301,12 @@ func FuzzBuild(f *testing.F) {
 		if diff := cmp.Diff(tail, got[imageAt+1:]); diff != "" {
 			t.Errorf("Build = %q: tail after the image (-want +got):\n%s", got, diff)
 		}
+		if i := slices.Index(got[:imageAt], spec.Image); i >= 0 {
+			t.Errorf("Build = %q: image also at %d", got, i)
+		}
 		// Before the image, every option is ours and takes one element each.
 		var envs []string
 		for i := 2; i < imageAt; i++ {
-			if got[i] == spec.Image {
-				t.Errorf("Build = %q: image also at %d", got, i)
-			}
 			if !strings.HasPrefix(got[i], "-") {
 				t.Fatalf("Build = %q: %q at %d is not an option", got, got[i], i)
 			}
