@@ -421,3 +421,25 @@ func TestBadHostKeyRefusesToStart(t *testing.T) {
 		}
 	})
 }
+
+// TestStopSignal: ECS StopTask / docker stop send SIGTERM to PID 1 (the entrypoint), which must
+// stop sshd and exit at once instead of waiting for SIGKILL, with or without a session.
+func TestStopSignal(t *testing.T) {
+	forEachImage(t, func(t *testing.T, image string) {
+		k := newKeys(t)
+		c := run(t, image, "SSH_AUTHORIZED_KEYS="+k.clientLine, "SSH_HOST_ED25519_KEY="+k.hostPEM)
+		client, err := c.dial(t, k, k.clientSigner)
+		if err != nil {
+			t.Fatalf("dial: %v\nlogs:\n%s", err, c.logs())
+		}
+		defer client.Close()
+		start := time.Now()
+		if out, err := exec.Command("docker", "stop", "-t", "20", c.name).CombinedOutput(); err != nil {
+			t.Fatalf("docker stop: %v\n%s", err, out)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("docker stop took %v: SIGTERM not handled by the entrypoint", d)
+		}
+		c.waitExit(t, 15*time.Second)
+	})
+}

@@ -201,16 +201,6 @@ alive() { # alive PID: running and not a zombie
 	proc_stat "$1" && [ "$st_state" != Z ] && [ "$st_state" != X ]
 }
 
-# has_children PID: some live process has PID as its parent.
-has_children() {
-	for _p in /proc/[0-9]*; do
-		_p=${_p#/proc/}
-		if proc_stat "$_p" && [ "$st_ppid" = "$1" ] && [ "$st_state" != Z ] && [ "$st_state" != X ]; then
-			return 0
-		fi
-	done
-	return 1
-}
 
 # session_titled: some process carries sshd's post-authentication title.
 session_titled() {
@@ -228,13 +218,28 @@ session_titled() {
 	return 1
 }
 
+# children PID: the live children of PID.
+children() {
+	for _p in /proc/[0-9]*; do
+		_p=${_p#/proc/}
+		if proc_stat "$_p" && [ "$st_ppid" = "$1" ] && [ "$st_state" != Z ] && [ "$st_state" != X ]; then
+			printf '%s\n' "$_p"
+		fi
+	done
+}
+
+# stop_sshd: stop the listener and any connection still open (on a signal or the idle timeout
+# there may be one), then let the log reader copy sshd's last lines: it ends at EOF of the FIFO,
+# which needs every sshd process gone; bounded to 2 s in case one lingers (exiting PID 1 ends
+# them all anyway).
 stop_sshd() {
-	if alive "$sshd_pid"; then
-		kill -TERM "$sshd_pid" 2>/dev/null
-	fi
+	_kids=$(children "$sshd_pid")
+	kill -TERM "$sshd_pid" $_kids 2>/dev/null
 	wait "$sshd_pid" 2>/dev/null
-	# Let the log reader copy sshd's last lines (it ends at EOF of the FIFO).
+	(sleep 2 && kill "$reader_pid" 2>/dev/null) &
+	_timer=$!
 	wait "$reader_pid" 2>/dev/null
+	kill "$_timer" 2>/dev/null
 }
 
 on_signal() {
@@ -288,7 +293,7 @@ supervise() {
 				exit 1
 			fi
 		fi
-		if [ -n "$started" ] && ! has_children "$sshd_pid"; then
+		if [ -n "$started" ] && [ -z "$(children "$sshd_pid")" ]; then
 			log "session ended: stopping sshd"
 			stop_sshd
 			exit 0
