@@ -53,16 +53,17 @@ func parseSelector(s string) (selector, error) {
 	switch {
 	case s == "" || s == "-1":
 		return selector{kind: selRandom, raw: s}, nil
+	case ec2IDRe.MatchString(s):
+		return selector{kind: selEC2ID, raw: s}, nil
+	case ciIDRe.MatchString(s) || ciARNRe.MatchString(s):
+		// Before the index: a container instance id can be all digits.
+		return selector{kind: selCIID, raw: s}, nil
 	case isDigits(s):
 		n, err := strconv.Atoi(s)
 		if err != nil {
 			return selector{}, &Error{Msg: fmt.Sprintf("--instance %s: index too large", s)}
 		}
 		return selector{kind: selIndex, raw: s, index: n}, nil
-	case ec2IDRe.MatchString(s):
-		return selector{kind: selEC2ID, raw: s}, nil
-	case ciIDRe.MatchString(s) || ciARNRe.MatchString(s):
-		return selector{kind: selCIID, raw: s}, nil
 	}
 	re, err := regexp.Compile(s)
 	if err != nil {
