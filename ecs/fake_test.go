@@ -91,9 +91,11 @@ type host struct {
 	noEC2  bool   // DescribeInstances does not know it
 }
 
-func ec2ID(n int) string  { return fmt.Sprintf("i-%017x", n) }
-func ciID(n int) string   { return fmt.Sprintf("%032x", n) }
-func ciARN(n int) string  { return "arn:aws:ecs:us-east-1:123456789012:container-instance/web--staging/" + ciID(n) }
+func ec2ID(n int) string { return fmt.Sprintf("i-%017x", n) }
+func ciID(n int) string  { return fmt.Sprintf("%032x", n) }
+func ciARN(n int) string {
+	return "arn:aws:ecs:us-east-1:123456789012:container-instance/web--staging/" + ciID(n)
+}
 func privIP(n int) string { return fmt.Sprintf("10.0.%d.%d", n/256, n%256) }
 
 func (h host) stat() string {

@@ -437,9 +437,11 @@ func TestResolveErrors(t *testing.T) {
 			wantHint: "--cluster",
 		},
 		{
-			name:     "no usable instances",
-			req:      Request{Task: "ecscompose-web--staging"},
-			mutate:   func(w *world) { w.clusters["web--staging"] = []host{{n: 1}, {n: 2, status: "DRAINING", agent: true}, {n: 3}} },
+			name: "no usable instances",
+			req:  Request{Task: "ecscompose-web--staging"},
+			mutate: func(w *world) {
+				w.clusters["web--staging"] = []host{{n: 1}, {n: 2, status: "DRAINING", agent: true}, {n: 3}}
+			},
 			wantMsg:  `cluster "web--staging" (guessed from task "ecscompose-web--staging") has no ACTIVE container instances with a connected agent (2 registered: ` + ec2ID(1) + ` (ECS agent not connected), ` + ec2ID(3) + ` (ECS agent not connected))`,
 			wantHint: "ECS agent",
 		},
@@ -504,23 +506,29 @@ func TestResolveErrors(t *testing.T) {
 			wantMsg: `service "web" not found in cluster "web--staging" in region us-east-1; services: web`,
 		},
 		{
-			name:     "expired credentials",
-			req:      Request{Task: "ecscompose-web--staging"},
-			mutate:   func(w *world) { w.before = failAll(apiErr("ExpiredTokenException", "The security token included in the request is expired")) },
+			name: "expired credentials",
+			req:  Request{Task: "ecscompose-web--staging"},
+			mutate: func(w *world) {
+				w.before = failAll(apiErr("ExpiredTokenException", "The security token included in the request is expired"))
+			},
 			wantMsg:  "AWS credentials rejected by ecs:DescribeTaskDefinition in region us-east-1: ExpiredTokenException: The security token included in the request is expired",
 			wantHint: "aws sso login",
 		},
 		{
-			name:     "access denied",
-			req:      Request{Task: "ecscompose-web--staging"},
-			mutate:   func(w *world) { w.before = failOp("ListContainerInstances", apiErr("AccessDeniedException", "User: arn:x is not authorized")) },
+			name: "access denied",
+			req:  Request{Task: "ecscompose-web--staging"},
+			mutate: func(w *world) {
+				w.before = failOp("ListContainerInstances", apiErr("AccessDeniedException", "User: arn:x is not authorized"))
+			},
 			wantMsg:  "AWS credentials not allowed to call ecs:ListContainerInstances in region us-east-1: User: arn:x is not authorized",
 			wantHint: "IAM permissions",
 		},
 		{
-			name:     "ec2 auth failure",
-			req:      Request{Task: "ecscompose-web--staging"},
-			mutate:   func(w *world) { w.before = failOp("DescribeInstances", apiErr("AuthFailure", "AWS was not able to validate the provided access credentials")) },
+			name: "ec2 auth failure",
+			req:  Request{Task: "ecscompose-web--staging"},
+			mutate: func(w *world) {
+				w.before = failOp("DescribeInstances", apiErr("AuthFailure", "AWS was not able to validate the provided access credentials"))
+			},
 			wantMsg:  "AWS credentials rejected by ec2:DescribeInstances in region us-east-1: AuthFailure: AWS was not able to validate the provided access credentials",
 			wantHint: "--profile",
 		},
