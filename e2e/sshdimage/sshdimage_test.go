@@ -298,6 +298,33 @@ func TestOneSessionEnvExitStatusAndExit(t *testing.T) {
 			t.Errorf("APP_ENV in a login shell: got %q, want %q", out, appEnv)
 		}
 
+		// An interactive session (PTY + shell request, no command) gets a login shell that sees
+		// it too, and its exit status comes back.
+		{
+			s, err := client.NewSession()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var outBuf bytes.Buffer
+			s.Stdout, s.Stderr = &outBuf, &outBuf
+			s.Stdin = strings.NewReader("printf 'ENV<%s>\\n' \"$APP_ENV\"; exit 4\n")
+			if err := s.RequestPty("xterm", 40, 120, ssh.TerminalModes{}); err != nil {
+				t.Fatalf("pty: %v", err)
+			}
+			if err := s.Shell(); err != nil {
+				t.Fatalf("shell: %v", err)
+			}
+			err = s.Wait()
+			var exitErr *ssh.ExitError
+			if !errors.As(err, &exitErr) || exitErr.ExitStatus() != 4 {
+				t.Errorf("interactive shell: want exit status 4, got %v; output %q", err, outBuf.String())
+			}
+			if want := "ENV<" + appEnv + ">"; !strings.Contains(outBuf.String(), want) {
+				t.Errorf("interactive login shell: want %q in output, got %q", want, outBuf.String())
+			}
+			s.Close()
+		}
+
 		// Nothing in the container keeps the private host key in an environment, PID 1 included.
 		out, _, _ = runCmd(t, client, `cat /proc/[0-9]*/environ 2>/dev/null | tr '\0' '\n' | grep -c '^SSH_HOST_ED25519_KEY=' || true`)
 		if strings.TrimSpace(out) != "0" {
