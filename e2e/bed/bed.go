@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 // Names of the parts e2e/setup.sh installs.
@@ -198,6 +199,23 @@ func (b *Bed) KnownHostsLine(s *SSHD, keyType string) string {
 		b.t.Fatalf("bed: %v", err)
 	}
 	return line
+}
+
+// HashedKnownHostsLine is KnownHostsLine with the host pattern hashed as HashKnownHosts does
+// ("|1|salt|hash …").
+func (b *Bed) HashedKnownHostsLine(s *SSHD, keyType string) string {
+	b.t.Helper()
+	line, err := s.knownHostsLine(knownhosts.HashHostname(knownhosts.Normalize(s.HostPort())), keyType)
+	if err != nil {
+		b.t.Fatalf("bed: %v", err)
+	}
+	return line
+}
+
+// RevokedLine is a "@revoked" known_hosts line for s's host key of keyType.
+func (b *Bed) RevokedLine(s *SSHD, keyType string) string {
+	b.t.Helper()
+	return "@revoked " + b.KnownHostsLine(s, keyType)
 }
 
 // ChangedKeyHost writes (appends) a known_hosts line for s with a freshly generated key of

@@ -219,3 +219,35 @@ func TestAlsoAddrsAndProgram(t *testing.T) {
 		t.Errorf("%s still there after Program.Close", dir)
 	}
 }
+
+func TestKnownHostsVariants(t *testing.T) {
+	Require(t)
+	b := New(t)
+	ca, err := NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := StartSSHD(t, SSHDOptions{Bed: b, Addr: "127.0.0.4", HostCA: ca, CertPrincipals: []string{"ip-127-0-0-4.ec2.internal"}})
+	b.WriteSSHConfig(InstancesConfig(s.Port))
+	ssh := func(lines ...string) (string, error) {
+		b.SetKnownHosts(lines...)
+		return b.OpenSSH(s.Addr, "echo", "ok")
+	}
+	hashed := b.HashedKnownHostsLine(s, "ed25519")
+	if !strings.HasPrefix(hashed, "|1|") {
+		t.Fatalf("hashed line %q", hashed)
+	}
+	if out, err := ssh(hashed); err != nil || strings.TrimSpace(out) != "ok" {
+		t.Fatalf("hashed known_hosts: %q, %v", out, err)
+	}
+	if out, err := ssh(CertAuthorityLine("127.0.0.*", ca.PublicKey())); err != nil || strings.TrimSpace(out) != "ok" {
+		t.Fatalf("@cert-authority: %q, %v", out, err)
+	}
+	// OpenSSH prefers the certificate algorithms when it knows a CA, so revoking the
+	// ed25519 key the certificate is made for refuses the host.
+	out, err := ssh(CertAuthorityLine("127.0.0.*", ca.PublicKey()), b.RevokedLine(s, "ed25519"),
+		b.RevokedLine(s, "ecdsa"), b.RevokedLine(s, "rsa"))
+	if err == nil || !strings.Contains(out, "REVOKED") {
+		t.Fatalf("@revoked: %q, %v; want refusal", out, err)
+	}
+}

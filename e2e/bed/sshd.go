@@ -40,6 +40,14 @@ type SSHDOptions struct {
 	HostKeyTypes []string
 	// Users who may log in; default ecsrun and ecssudo.
 	Users []string
+	// FreshHostKeys generates new host keys; by default an address keeps the keys it got the
+	// first time in this process (as a real host does, and RSA generation is slow).
+	FreshHostKeys bool
+	// HostCA, when set, signs every host key into a host certificate (HostCertificate) valid for
+	// the listen addresses and CertPrincipals, for @cert-authority tests (see NewCA).
+	HostCA ssh.Signer
+	// CertPrincipals are further host names the host certificates are valid for.
+	CertPrincipals []string
 	// ExtraConfig are sshd_config lines. They come before the bed's defaults, so they override
 	// them (sshd keeps the first value of a keyword); lines from the first "Match" on go last.
 	ExtraConfig []string
@@ -117,6 +125,33 @@ func generateHostKey(algo string) (*hostKey, error) {
 		return nil, fmt.Errorf("marshal %s host key: %w", algo, err)
 	}
 	return &hostKey{algo: algo, pub: signer.PublicKey(), pem: pem.EncodeToMemory(block)}, nil
+}
+
+// hostKeys caches host keys by address and algorithm for the life of the process.
+var hostKeys struct {
+	mu   sync.Mutex
+	keys map[string]*hostKey
+}
+
+func hostKeyFor(addr, algo string, fresh bool) (*hostKey, error) {
+	if fresh {
+		return generateHostKey(algo)
+	}
+	hostKeys.mu.Lock()
+	defer hostKeys.mu.Unlock()
+	k := addr + " " + algo
+	if hk, ok := hostKeys.keys[k]; ok {
+		return hk, nil
+	}
+	hk, err := generateHostKey(algo)
+	if err != nil {
+		return nil, err
+	}
+	if hostKeys.keys == nil {
+		hostKeys.keys = map[string]*hostKey{}
+	}
+	hostKeys.keys[k] = hk
+	return hk, nil
 }
 
 // PickPort returns a TCP port in the high range that is free on addr (a loopback address)
@@ -295,7 +330,7 @@ func startSSHD(t TB, opts SSHDOptions) (*SSHD, error) {
 		if err != nil {
 			return nil, err
 		}
-		hk, err := generateHostKey(algo)
+		hk, err := hostKeyFor(addr, algo, opts.FreshHostKeys)
 		if err != nil {
 			return nil, err
 		}
@@ -306,6 +341,17 @@ func startSSHD(t TB, opts SSHDOptions) (*SSHD, error) {
 		s.HostKeys[algo] = hk.pub
 		s.HostKeyFiles[algo] = path
 		fmt.Fprintf(&cfg, "HostKey %s\n", path)
+		if opts.HostCA != nil {
+			cert, err := signHostCert(opts.HostCA, hk.pub, append(append([]string{}, listen...), opts.CertPrincipals...))
+			if err != nil {
+				return nil, err
+			}
+			certPath := path + "-cert.pub"
+			if err := os.WriteFile(certPath, ssh.MarshalAuthorizedKey(cert), 0o644); err != nil {
+				return nil, fmt.Errorf("write host certificate: %w", err)
+			}
+			fmt.Fprintf(&cfg, "HostCertificate %s\n", certPath)
+		}
 	}
 	for _, a := range listen {
 		fmt.Fprintf(&cfg, "ListenAddress %s\n", a)
@@ -401,6 +447,37 @@ LogLevel VERBOSE
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// NewCA returns a fresh ed25519 certificate authority key for SSHDOptions.HostCA; put
+// CertAuthorityLine(pattern, ca.PublicKey()) in known_hosts to trust it.
+func NewCA() (ssh.Signer, error) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("generate CA key: %w", err)
+	}
+	return ssh.NewSignerFromKey(priv)
+}
+
+// CertAuthorityLine is a known_hosts line trusting ca for hosts matching pattern.
+func CertAuthorityLine(pattern string, ca ssh.PublicKey) string {
+	return "@cert-authority " + pattern + " " + strings.TrimSpace(string(ssh.MarshalAuthorizedKey(ca)))
+}
+
+func signHostCert(ca ssh.Signer, pub ssh.PublicKey, principals []string) (*ssh.Certificate, error) {
+	cert := &ssh.Certificate{
+		Key:             pub,
+		Serial:          1,
+		CertType:        ssh.HostCert,
+		KeyId:           "ssh-ecs-run-task e2e host",
+		ValidPrincipals: principals,
+		ValidAfter:      uint64(time.Now().Add(-time.Hour).Unix()),
+		ValidBefore:     ssh.CertTimeInfinity,
+	}
+	if err := cert.SignCert(rand.Reader, ca); err != nil {
+		return nil, fmt.Errorf("sign host certificate: %w", err)
+	}
+	return cert, nil
 }
 
 func shortType(algo string) string {
