@@ -3,9 +3,22 @@
 // fixture), prepares a fake $HOME for the binary (client key, known_hosts, ssh_config), and
 // inspects the real Docker engine the sessions start containers in.
 //
+// A typical test:
+//
+//	bed.Require(t)                    // skip (fail under CI=true) without e2e/setup.sh
+//	b := bed.New(t)                   // Dir, HomeDir/.ssh/{id_ed25519,known_hosts}
+//	ins := bed.StartInstances(t, b)   // sshd on 127.0.0.2-4, one port, ssh_config + known_hosts
+//	cmd := exec.Command(binary, "--task", "web", "--", "echo", "hi")
+//	cmd.Env = b.Env("AWS_ENDPOINT_URL="+emulatorURL)
+//	…
+//	if ins[1].Accepted() != 1 { … } // which instance the session went to
+//
 // The real parts are installed by e2e/setup.sh; Require skips (or, under CI=true, fails) a test
-// when they are missing. The bed only ever listens on and dials loopback addresses, and it stops
-// only the processes it started, by PID. It must not be imported by the product.
+// when they are missing. The tests must run as root: sshd logs clients in as the test users
+// ecsrun (docker group) and ecssudo (docker through sudo only). The bed only ever listens on
+// and dials loopback addresses, and it stops only the processes it started, by PID. Programs
+// that are not tests (make demo) pass a Program where a TB is wanted. The product must not
+// import this package.
 package bed
 
 import (
@@ -38,6 +51,8 @@ const (
 	UserSudo = "ecssudo"
 	// HostDir holds ro/hello.txt ("read-only data") and rw/ (mode 1777) for volume tests.
 	HostDir = "/tmp/ssh-ecs-e2e"
+	// SudoersFile lets ecssudo run docker as root without a password.
+	SudoersFile = "/etc/sudoers.d/ssh-ecs-e2e"
 	// SSHDPath is the sshd the bed starts; sshd re-executes itself, so the path is absolute.
 	SSHDPath = "/usr/sbin/sshd"
 	// JumpAddr is the loopback address conventionally used for a jump host.
@@ -340,6 +355,12 @@ func probe() []string {
 	}
 	if _, err := user.Lookup(UserSudo); err != nil {
 		missing = append(missing, "user "+UserSudo+" missing")
+	}
+	if _, err := os.Stat(SudoersFile); err != nil {
+		missing = append(missing, "sudoers file "+SudoersFile+" missing")
+	}
+	if _, err := os.Stat(filepath.Join(HostDir, "ro", "hello.txt")); err != nil {
+		missing = append(missing, "volume fixtures under "+HostDir+" missing")
 	}
 	if _, err := exec.LookPath("docker"); err != nil {
 		return append(missing, "docker client not installed")
