@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -172,7 +173,11 @@ func (c *Client) dialHop(ctx context.Context, via *ssh.Client, h *hop) (*ssh.Cli
 	sconn, chans, reqs, err := ssh.NewClientConn(conn, h.addr(), cfg)
 	close(stop)
 	<-watcherDone
-	if why, _ := aborted.Load().(error); why != nil {
+	why, _ := aborted.Load().(error)
+	if err != nil && why == nil && !deadline.IsZero() && errors.Is(err, os.ErrDeadlineExceeded) {
+		why = errTimeout // the conn deadline fired before the watcher
+	}
+	if why != nil {
 		if err == nil {
 			sconn.Close()
 		}
