@@ -50,6 +50,15 @@ var deniedCodes = map[string]bool{
 	"UnauthorizedOperation": true,
 }
 
+// throttleCodes are API error codes that mean the caller sent too many
+// requests (the SDK has already retried them).
+var throttleCodes = map[string]bool{
+	"ThrottlingException":      true,
+	"Throttling":               true,
+	"RequestLimitExceeded":     true,
+	"TooManyRequestsException": true,
+}
+
 // translateAuth turns credential and permission failures of any call into an
 // *Error, or returns nil when err is not one. op is the IAM action name,
 // e.g. "ecs:DescribeTaskDefinition".
@@ -127,8 +136,11 @@ func (r *Resolver) translate(op, what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	var quota ratelimit.QuotaExceededError
-	if errors.As(err, &quota) {
+	var (
+		quota  ratelimit.QuotaExceededError
+		apiErr smithy.APIError
+	)
+	if errors.As(err, &quota) || (errors.As(err, &apiErr) && throttleCodes[apiErr.ErrorCode()]) {
 		return &Error{
 			Msg:  fmt.Sprintf("%s in region %s: AWS throttled the requests and retries were exhausted", what, r.Region),
 			Hint: "try again in a moment",

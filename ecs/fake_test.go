@@ -254,6 +254,9 @@ func (w *world) ecs() *fakeECS {
 			if len(in.ContainerInstances) > 100 {
 				return nil, apiErr("InvalidParameterException", "too many container instances")
 			}
+			if len(slices.Compact(slices.Sorted(slices.Values(in.ContainerInstances)))) != len(in.ContainerInstances) {
+				return nil, apiErr("InvalidParameterException", "duplicate container instances")
+			}
 			hosts, ok := w.clusters[*in.Cluster]
 			if !ok {
 				return nil, &ecstypes.ClusterNotFoundException{Message: ptr("Cluster not found.")}

@@ -279,6 +279,7 @@ func (r *Resolver) pickInstance(ctx context.Context, cl cluster, sel selector) (
 	if xErr != nil {
 		extra = nil // only used to explain an error; the main list decides
 	}
+	extra = slices.DeleteFunc(extra, func(a string) bool { return slices.Contains(listed, a) })
 	if sel.kind == selCIID && !slices.ContainsFunc(listed, sel.matchesCI) {
 		extra = append(extra, sel.raw)
 	}

@@ -533,6 +533,15 @@ func TestResolveErrors(t *testing.T) {
 			wantHint: "--profile",
 		},
 		{
+			name: "throttled",
+			req:  Request{Task: "ecscompose-web--staging"},
+			mutate: func(w *world) {
+				w.before = failOp("DescribeTaskDefinition", apiErr("ThrottlingException", "Rate exceeded"))
+			},
+			wantMsg:  `describe task definition "ecscompose-web--staging" in region us-east-1: AWS throttled the requests and retries were exhausted`,
+			wantHint: "try again",
+		},
+		{
 			name:    "other API error",
 			req:     Request{Task: "ecscompose-web--staging"},
 			mutate:  func(w *world) { w.before = failOp("DescribeContainerInstances", apiErr("ServerException", "boom")) },
