@@ -407,7 +407,7 @@ LogLevel VERBOSE
 	}
 	defer out.Close()
 	s.cmd.Stdout, s.cmd.Stderr = out, out
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s.cmd.SysProcAttr = sshdProcAttr()
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start sshd on %s:%d: %w", addr, opts.Port, err)
 	}
@@ -504,13 +504,13 @@ func (s *SSHD) Stop() {
 		// before the test's directory is removed (they log their end into LogPath).
 		kids := childPIDs(s.PID)
 		for _, pid := range kids {
-			_ = syscall.Kill(pid, syscall.SIGTERM)
+			_ = kill(pid, syscall.SIGTERM)
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for _, pid := range kids {
 			for alive(pid) {
 				if time.Now().After(deadline) {
-					_ = syscall.Kill(pid, syscall.SIGKILL)
+					_ = kill(pid, syscall.SIGKILL)
 					break
 				}
 				time.Sleep(10 * time.Millisecond)
