@@ -4,10 +4,12 @@
 //
 // Usage:
 //
-//	ecs-emulator -listen 127.0.0.1:0 -state e2e/testdata/state/bed.json
+//	ecs-emulator -listen 127.0.0.1:0 -state e2e/testdata/state/bed.json [-task-addresses 127.0.0.20,127.0.0.21]
 //
 // The first line on stdout is the base URL (http://127.0.0.1:PORT) to put in
-// AWS_ENDPOINT_URL. It serves until SIGINT or SIGTERM.
+// AWS_ENDPOINT_URL. It serves until SIGINT or SIGTERM, then stops the
+// containers of tasks still running. With -task-addresses, RunTask starts
+// real containers on the local Docker engine (see emulator.DockerRunner).
 package main
 
 import (

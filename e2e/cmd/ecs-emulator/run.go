@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/e2e/emulator"
@@ -19,6 +20,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", "127.0.0.1:0", "loopback `address` to listen on")
 	statePath := fs.String("state", "", "state fixture `file` (JSON)")
+	taskAddrs := fs.String("task-addresses", "", "comma-separated loopback `addresses` for RunTask tasks; enables the Docker runner")
+	waitPort := fs.Int("task-wait-port", 22, "`port` a Docker task must accept connections on before it is RUNNING (0 = do not wait)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -26,14 +29,24 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: ecs-emulator [-listen ADDR] -state FILE")
 		return 2
 	}
-	if err := serve(ctx, *listen, *statePath, stdout); err != nil {
+	var runner emulator.TaskRunner
+	if *taskAddrs != "" {
+		r, err := emulator.NewDockerRunner(strings.Split(*taskAddrs, ","))
+		if err != nil {
+			fmt.Fprintf(stderr, "ecs-emulator: %v\n", err)
+			return 2
+		}
+		r.WaitPort = *waitPort
+		runner = r
+	}
+	if err := serve(ctx, *listen, *statePath, runner, stdout); err != nil {
 		fmt.Fprintf(stderr, "ecs-emulator: %v\n", err)
 		return 1
 	}
 	return 0
 }
 
-func serve(ctx context.Context, listen, statePath string, stdout io.Writer) error {
+func serve(ctx context.Context, listen, statePath string, runner emulator.TaskRunner, stdout io.Writer) error {
 	host, _, err := net.SplitHostPort(listen)
 	if err != nil {
 		return fmt.Errorf("listen address %q: %w", listen, err)
@@ -46,6 +59,9 @@ func serve(ctx context.Context, listen, statePath string, stdout io.Writer) erro
 		return err
 	}
 	srv := emulator.New(st)
+	if runner != nil {
+		srv.SetRunner(runner)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
@@ -64,6 +80,10 @@ func serve(ctx context.Context, listen, statePath string, stdout io.Writer) erro
 	err = hs.Shutdown(shutdownCtx)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
+	}
+	// Tasks still running would leave containers behind.
+	if err := srv.Close(shutdownCtx); err != nil {
+		return fmt.Errorf("stop tasks: %w", err)
 	}
 	return nil
 }
