@@ -116,6 +116,9 @@ func Prepare(c Config) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	if pc := cfg.get(c.Host, "ProxyCommand"); pc != "" && !strings.EqualFold(pc, "none") {
+		p.skipped = append(p.skipped, fmt.Sprintf("ssh_config ProxyCommand for %s is not supported and was ignored (use ProxyJump)", c.Host))
+	}
 	p.quiet = cl.quiet || strings.EqualFold(cfg.get(c.Host, "LogLevel"), "quiet")
 	p.logOn = c.Debug || c.Verbose || cl.verbosity > 0
 	if lv := strings.ToUpper(firstOf(cl.opts, cfg, c.Host, "loglevel")); strings.HasPrefix(lv, "DEBUG") || lv == "VERBOSE" {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -48,6 +49,7 @@ func (c *Client) Run(ctx context.Context, r RunRequest) (status int, err error) 
 	if lost := c.lostErr(); lost != nil {
 		return 255, lost
 	}
+	start := time.Now()
 	sess, err := c.ssh.NewSession()
 	if err != nil {
 		return 255, c.connErr(fmt.Errorf("open session on %s: %w", host, err))
@@ -91,10 +93,11 @@ func (c *Client) Run(ctx context.Context, r RunRequest) (status int, err error) 
 	if err != nil {
 		return 255, fmt.Errorf("session stderr: %w", err)
 	}
-	p.debugf("exec on %s: %s", host, r.Command)
 	if err := sess.Start(r.Command); err != nil {
 		return 255, c.connErr(fmt.Errorf("start command on %s: %w", host, err))
 	}
+	started := time.Now()
+	p.debugf("session on %s started in %v", host, started.Sub(start).Round(time.Millisecond))
 
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -159,6 +162,7 @@ func (c *Client) Run(ctx context.Context, r RunRequest) (status int, err error) 
 		return 255, fmt.Errorf("run on %s: %w", host, ctx.Err())
 	}
 	out.Wait()
+	p.debugf("remote command on %s ended after %v", host, time.Since(started).Round(time.Millisecond))
 	return c.exitStatus(werr)
 }
 
@@ -169,6 +173,7 @@ func (c *Client) exitStatus(werr error) (int, error) {
 	var missing *ssh.ExitMissingError
 	switch {
 	case werr == nil:
+		c.plan.debugf("remote command on %s exited with status 0", host)
 		return 0, nil
 	case errors.As(werr, &ee):
 		st := ee.ExitStatus()
