@@ -158,7 +158,7 @@ func clusterOf(req Request) (cluster, error) {
 	switch {
 	case req.Cluster != "":
 		return cluster{name: req.Cluster}, nil
-	case req.Service != "":
+	case req.Task == "" && req.Service != "":
 		return cluster{}, &Error{
 			Msg:  fmt.Sprintf("--service %s needs the cluster the service runs in", req.Service),
 			Hint: "pass --cluster NAME",

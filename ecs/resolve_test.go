@@ -622,7 +622,8 @@ func TestResolveService(t *testing.T) {
 			td := testTD()
 			td.TaskDefinitionArn = ptr(old)
 			w.tds[old] = td
-			got, err := w.resolver(nil).Resolve(context.Background(), Request{Service: "web", Cluster: "web--staging", Instance: "0"})
+			// The cluster is guessed from --task; the task definition comes from the service.
+			got, err := w.resolver(nil).Resolve(context.Background(), Request{Service: "web", Task: "ecscompose-web--staging:5", Instance: "0"})
 			if err != nil {
 				t.Fatal(err)
 			}
