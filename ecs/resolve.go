@@ -19,7 +19,7 @@ import (
 // Request says what to resolve; the fields are the command-line options of
 // the same names (SPEC §2.1, §2.2). Empty fields take their defaults.
 type Request struct {
-	Task      string // family, family:revision or ARN; ignored when Service is set
+	Task      string // family, family:revision or ARN; with Service, only used to guess the cluster
 	Service   string // take the task definition from this service's PRIMARY deployment
 	Cluster   string // "" = guessed from Task (see GuessCluster)
 	Container string // name or 0-based index; "" = 0
