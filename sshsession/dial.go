@@ -56,6 +56,9 @@ func Dial(ctx context.Context, p *Plan) (*Client, error) {
 	for _, h := range hops {
 		cl, err := c.dialHop(ctx, via, h)
 		if err != nil {
+			if via != nil {
+				via.Close()
+			}
 			c.Close()
 			return nil, err
 		}

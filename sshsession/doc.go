@@ -16,6 +16,7 @@ type Error struct {
 	Hint string
 }
 
+// Error returns the message without the hint.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying error.
