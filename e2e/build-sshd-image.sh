@@ -84,6 +84,8 @@ ln -s usr/bin bin
 ln -s usr/sbin sbin
 ln -s usr/lib lib
 ln -s usr/lib64 lib64
+mkdir -p var/log
+touch var/log/lastlog var/log/wtmp var/log/btmp run/utmp # as in Debian: sshd records logins
 chmod 1777 tmp
 chmod 0700 root
 chmod 0755 run/sshd
