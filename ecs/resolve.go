@@ -408,7 +408,7 @@ func (r *Resolver) matchPattern(ctx context.Context, cl cluster, sel selector, u
 		}
 	}
 	return Instance{}, &Error{
-		Msg:  fmt.Sprintf("--instance %q matches no usable container instance of cluster %s; tried: %s", sel.raw, cl, strings.Join(tried, ", ")),
+		Msg:  fmt.Sprintf("--instance %q matches no usable container instance of cluster %s; tried: %s", sel.raw, cl, joinSome(tried)),
 		Hint: "the pattern is a Go regular expression matched against the Name tag and the instance id",
 	}
 }
@@ -441,7 +441,18 @@ func labels(cis []containerInstance, onlyUsable bool) string {
 	if len(out) == 0 {
 		return "none"
 	}
-	return strings.Join(out, ", ")
+	return joinSome(out)
+}
+
+// maxListed bounds the items a message lists.
+const maxListed = 20
+
+// joinSome joins items for a message, eliding all but the first maxListed.
+func joinSome(items []string) string {
+	if len(items) > maxListed {
+		return strings.Join(items[:maxListed], ", ") + fmt.Sprintf(", … (%d more)", len(items)-maxListed)
+	}
+	return strings.Join(items, ", ")
 }
 
 // listContainerInstances returns the ARNs of the cluster's container

@@ -393,6 +393,13 @@ func TestPagination(t *testing.T) {
 			t.Errorf("instance = %s, want %s", got.Instance.ID, ec2ID(249))
 		}
 	})
+	t.Run("long lists are elided", func(t *testing.T) {
+		_, err := w.resolver(nil).Resolve(context.Background(), Request{Task: "ecscompose-web--staging", Instance: "nope"})
+		want := "tried: node-001 (" + ec2ID(1) + "), "
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.HasSuffix(err.Error(), ", … (205 more)") {
+			t.Errorf("error = %v, want the first 20 of 225 and a count", err)
+		}
+	})
 	t.Run("cluster list", func(t *testing.T) {
 		w.pageSize = 1
 		_, err := w.resolver(nil).Resolve(context.Background(), Request{Task: "ecscompose-web--staging", Cluster: "nope"})
