@@ -1,0 +1,186 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/cliargs"
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/ecs"
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/sshsession"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+// Streams are the three standard streams. stdout carries only the remote
+// command's output; everything the tool says goes to ErrOut.
+type Streams struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+}
+
+// exitStatus is what run's action returns to carry the remote status through
+// urfave/cli without letting it call os.Exit.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// run is the whole program: parse, resolve, connect, run, and return the exit status.
+func run(ctx context.Context, args []string, s *Streams, sigs <-chan os.Signal) int {
+	app := newApp(s, sigs)
+	err := app.RunContext(ctx, append([]string{app.Name}, args...))
+	var st exitStatus
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &st):
+		return int(st)
+	default:
+		printError(s.ErrOut, err)
+		return 255
+	}
+}
+
+func newApp(s *Streams, sigs <-chan os.Signal) *cli.App {
+	app := &cli.App{
+		Name:            "ssh-ecs-run-task",
+		Usage:           "run a command in a fresh container on an ECS cluster, over SSH, like you were there",
+		UsageText:       "ssh-ecs-run-task [options] [docker run options] -- COMMAND [ARG...]",
+		Version:         version,
+		Description:     helpDescription,
+		Flags:           helpFlags,
+		HideHelp:        true,
+		HideVersion:     true,
+		SkipFlagParsing: true,
+		Reader:          s.In,
+		Writer:          s.Out,
+		ErrWriter:       s.ErrOut,
+		// The exit status is decided in run, after the terminal is restored.
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	app.Action = func(c *cli.Context) error {
+		p, err := cliargs.Parse(c.Args().Slice())
+		if err != nil {
+			return err
+		}
+		switch {
+		case p.Help:
+			return cli.ShowAppHelp(c)
+		case p.Version:
+			fmt.Fprintf(s.Out, "ssh-ecs-run-task %s\n", version)
+			return nil
+		}
+		status, err := execute(c.Context, p, s, sigs)
+		if err != nil {
+			return err
+		}
+		if status != 0 {
+			return exitStatus(status)
+		}
+		return nil
+	}
+	return app
+}
+
+// signalRouter turns the process's signals into context cancellation while
+// the tool prepares, and into relayed signals once the remote command runs.
+type signalRouter struct {
+	mu      sync.Mutex
+	running bool
+	relay   chan os.Signal
+	caught  os.Signal
+}
+
+// route starts routing; the returned context is cancelled by a signal that
+// arrives before start is called.
+func route(ctx context.Context, sigs <-chan os.Signal) (context.Context, *signalRouter, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &signalRouter{relay: make(chan os.Signal, 4)}
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig := <-sigs:
+				r.mu.Lock()
+				running := r.running
+				if !running {
+					r.caught = sig
+				}
+				r.mu.Unlock()
+				if running {
+					select {
+					case r.relay <- sig:
+					default:
+					}
+				} else {
+					cancel()
+				}
+			}
+		}
+	}()
+	return ctx, r, cancel
+}
+
+// start switches from cancelling to relaying.
+func (r *signalRouter) start() <-chan os.Signal {
+	r.mu.Lock()
+	r.running = true
+	r.mu.Unlock()
+	return r.relay
+}
+
+// interrupted reports the signal that cancelled the preparation, if any.
+func (r *signalRouter) interrupted() os.Signal {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.caught
+}
+
+// hinted is an error that carries advice for the user.
+type hinted interface{ Hint() string }
+
+// printError prints the one-line error and, when there is one, a hint line.
+func printError(w io.Writer, err error) {
+	msg := strings.TrimSpace(err.Error())
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	fmt.Fprintf(w, "ssh-ecs-run-task: %s\n", msg)
+	if h := hintOf(err); h != "" {
+		fmt.Fprintf(w, "hint: %s\n", h)
+	}
+}
+
+// hintOf finds the advice attached to an error by any package.
+func hintOf(err error) string {
+	var (
+		h  hinted
+		ue *cliargs.UsageError
+		ee *ecs.Error
+		se *sshsession.Error
+	)
+	switch {
+	case errors.As(err, &ue):
+		return ue.Hint
+	case errors.As(err, &ee):
+		return ee.Hint
+	case errors.As(err, &se):
+		return se.Hint
+	case errors.As(err, &h):
+		return h.Hint()
+	}
+	return ""
+}
+
+// usageError is the tool's own error with a hint, for checks made in main.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+func (e *usageError) Hint() string  { return e.hint }
