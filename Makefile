@@ -8,10 +8,10 @@ export CGO_ENABLED := 0
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 PLATFORMS   := linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
 
-.PHONY: help build test unit e2e lint cross demo e2e-setup fuzz bench clean
+.PHONY: help build test unit lint cross demo e2e-setup fuzz bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
 
 build: ## build bin/ssh-ecs-run-task (static, version stamped)
 	go build $(GOFLAGS) -ldflags '$(LDFLAGS)' -o $(BIN) .
@@ -44,5 +44,10 @@ demo: build ## a local cluster (emulator + sshd + Docker engine) and a shell in 
 fuzz: ## run every fuzz target for FUZZTIME (default 60s) each
 	bash e2e/fuzz.sh $${FUZZTIME:-60s}
 
+bench: build ## benchmarks side by side with OpenSSH on the e2e bed (see docs/PERFORMANCE.md)
+	go run ./bench
+
 clean: ## remove build output
 	rm -rf bin dist
+
+include mk/windows.mk
