@@ -60,6 +60,18 @@ func (t *authTrace) add(list *[]string, s string) {
 // agent when it holds them), the other agent keys, then the default files.
 func (p *Plan) authMethod(h *hop, ag agent.ExtendedAgent, trace *authTrace) ssh.AuthMethod {
 	return ssh.PublicKeysCallback(func() ([]ssh.Signer, error) {
+		var out []ssh.Signer
+		if h == p.target {
+			for _, s := range p.signers {
+				desc := "in-memory key " + ssh.FingerprintSHA256(s.PublicKey())
+				trace.add(&trace.tried, desc)
+				p.debugf("auth: offering %s", desc)
+				out = append(out, s)
+			}
+			if p.noDefaultAuth {
+				return out, nil
+			}
+		}
 		var agentSigners []ssh.Signer
 		if ag != nil {
 			s, err := ag.Signers()
@@ -68,7 +80,6 @@ func (p *Plan) authMethod(h *hop, ag agent.ExtendedAgent, trace *authTrace) ssh.
 			}
 			agentSigners = s
 		}
-		var out []ssh.Signer
 		used := map[string]bool{}
 		addFile := func(path string, explicit bool) {
 			pub, signer, err := p.loadKey(path, trace)

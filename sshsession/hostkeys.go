@@ -1,6 +1,7 @@
 package sshsession
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -21,7 +22,8 @@ type hostKeyChecker struct {
 	h      *hop
 	lookup string // host[:port] as known_hosts records it
 	db     *knownhosts.HostKeyDB
-	err    error // what the callback refused with, if anything
+	fixed  ssh.PublicKey // Config.HostKey for the target: the only key accepted
+	err    error         // what the callback refused with, if anything
 }
 
 func newHostKeyChecker(p *Plan, h *hop) (*hostKeyChecker, error) {
@@ -29,6 +31,10 @@ func newHostKeyChecker(p *Plan, h *hop) (*hostKeyChecker, error) {
 	if h.hostKeyAlias != "" {
 		// Like ssh(1), an alias is looked up without the port.
 		c.lookup = net.JoinHostPort(h.hostKeyAlias, "22")
+	}
+	if h == p.target && p.hostKey != nil {
+		c.fixed = p.hostKey
+		return c, nil
 	}
 	var files []string
 	for _, f := range append(append([]string(nil), h.knownHosts...), h.globalHosts...) {
@@ -54,6 +60,12 @@ func newHostKeyChecker(p *Plan, h *hop) (*hostKeyChecker, error) {
 // this host, so a server with several keys presents one we know; nil when
 // the host is unknown (x/crypto's defaults).
 func (c *hostKeyChecker) algorithms() []string {
+	if c.fixed != nil {
+		if c.fixed.Type() == ssh.KeyAlgoRSA {
+			return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
+		}
+		return []string{c.fixed.Type()}
+	}
 	if c.db == nil {
 		return nil
 	}
@@ -72,6 +84,9 @@ func (c *hostKeyChecker) check(_ string, _ net.Addr, key ssh.PublicKey) error {
 }
 
 func (c *hostKeyChecker) verify(key ssh.PublicKey) error {
+	if c.fixed != nil {
+		return c.verifyFixed(key)
+	}
 	var err error
 	if c.db != nil {
 		// A zero remote address: like ssh(1) with CheckHostIP=no (the
@@ -105,6 +120,20 @@ func (c *hostKeyChecker) verify(key ssh.PublicKey) error {
 		return c.unknown(key, fp)
 	default:
 		return fmt.Errorf("check host key for %s: %w", c.display(), err)
+	}
+}
+
+// verifyFixed accepts exactly the configured host key, nothing else.
+func (c *hostKeyChecker) verifyFixed(key ssh.PublicKey) error {
+	fp := fmt.Sprintf("%s %s", keyTypeName(key), ssh.FingerprintSHA256(key))
+	if bytes.Equal(key.Marshal(), c.fixed.Marshal()) {
+		c.p.debugf("host key for %s (%s) is the expected one", c.display(), fp)
+		return nil
+	}
+	return &Error{
+		Err: fmt.Errorf("host key for %s (%s) is not the expected %s %s (possible man-in-the-middle attack)",
+			c.display(), fp, keyTypeName(c.fixed), ssh.FingerprintSHA256(c.fixed)),
+		Hint: "something else answers at that address; do not connect until you know why",
 	}
 }
 

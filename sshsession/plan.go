@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // Prompter asks the user a question on the terminal. echo=false hides the
@@ -33,6 +35,17 @@ type Config struct {
 	// Logf receives negotiation details and timings under Verbose, Debug
 	// or -v (nil = discard).
 	Logf func(format string, args ...any)
+
+	// Signers are in-memory keys offered to the target host before any
+	// other (a one-time key, for example).
+	Signers []ssh.Signer
+	// NoDefaultAuth offers the target host only Signers: no agent keys,
+	// no identity files. ProxyJump hops authenticate as usual.
+	NoDefaultAuth bool
+	// HostKey, when set, is the only key the target host may present:
+	// known_hosts and StrictHostKeyChecking are not consulted for it and
+	// nothing is recorded. ProxyJump hops are checked as usual.
+	HostKey ssh.PublicKey
 }
 
 // Plan is a validated connection plan: flags and ssh_config resolved for
@@ -49,6 +62,10 @@ type Plan struct {
 	logOn     bool
 	logf      func(format string, args ...any)
 	skipped   []string
+
+	signers       []ssh.Signer  // Config.Signers
+	noDefaultAuth bool          // Config.NoDefaultAuth
+	hostKey       ssh.PublicKey // Config.HostKey
 }
 
 // hop is one SSH server to authenticate to.
@@ -111,6 +128,10 @@ func Prepare(c Config) (*Plan, error) {
 		prompt:    c.Prompt,
 		logf:      c.Logf,
 		skipped:   cfg.skipped,
+
+		signers:       c.Signers,
+		noDefaultAuth: c.NoDefaultAuth,
+		hostKey:       c.HostKey,
 	}
 	p.target, err = p.resolveHop(cfg, c.Host, cl.opts)
 	if err != nil {
