@@ -8,13 +8,15 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/windows/winetest"
 )
 
 // isolate points the SDK's default chain at empty files and clears the
 // variables that could reach a real account or the network.
 func isolate(t *testing.T) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := winetest.TempDir(t)
 	cfg := filepath.Join(dir, "config")
 	if err := os.WriteFile(cfg, []byte("[profile other]\nregion = eu-west-1\n"), 0o600); err != nil {
 		t.Fatal(err)

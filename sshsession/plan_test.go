@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/windows/winetest"
 )
 
 func TestPrepareFlags(t *testing.T) {
@@ -43,7 +45,7 @@ func TestPrepareFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Prepare(Config{Host: "h", Flags: tt.flags, HomeDir: t.TempDir()})
+			_, err := Prepare(Config{Host: "h", Flags: tt.flags, HomeDir: winetest.TempDir(t)})
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("Prepare: %v", err)
 			}
@@ -113,12 +115,14 @@ Host *
 		user  string
 		want  hopView
 	}{
+		// ~/… is joined with the home directory (backslashes on Windows);
+		// %d/… is kept as written, as ssh(1) does.
 		{
 			name: "instance id host rule",
 			host: "i-0abc",
 			want: hopView{HostName: "i-0abc", User: "ec2-user", Port: 22,
-				IdentityFiles: []string{"HOME/.ssh/ecs_i-0abc_ec2-user"},
-				KnownHosts:    []string{"HOME/.ssh/kh", "HOME/kh2"}, Strict: "ask",
+				IdentityFiles: []string{filepath.Join("HOME", ".ssh", "ecs_i-0abc_ec2-user")},
+				KnownHosts:    []string{filepath.Join("HOME", ".ssh", "kh"), "HOME/kh2"}, Strict: "ask",
 				Alive: time.Minute, Timeout: 7 * time.Second, Jumps: []string{"jump@10.0.0.1:2200"}},
 		},
 		{
@@ -127,27 +131,27 @@ Host *
 			flags: []Flag{{"p", "2022"}, {"i", "/k1"}, {"J", "none"}, {"o", "ServerAliveInterval=0"}},
 			user:  "admin",
 			want: hopView{HostName: "i-0abc", User: "admin", Port: 2022,
-				IdentityFiles: []string{"/k1", "HOME/.ssh/ecs_i-0abc_admin"},
-				KnownHosts:    []string{"HOME/.ssh/kh", "HOME/kh2"}, Strict: "ask", Timeout: 7 * time.Second},
+				IdentityFiles: []string{"/k1", filepath.Join("HOME", ".ssh", "ecs_i-0abc_admin")},
+				KnownHosts:    []string{filepath.Join("HOME", ".ssh", "kh"), "HOME/kh2"}, Strict: "ask", Timeout: 7 * time.Second},
 		},
 		{
 			name: "Match host applies, unknown Match blocks skipped",
 			host: "web-1",
 			want: hopView{HostName: "web-1", User: "ec2-user", Port: 22,
-				IdentityFiles: []string{"HOME/.ssh/ecs_web-1_ec2-user"},
-				KnownHosts:    []string{"HOME/.ssh/kh", "HOME/kh2"}, Strict: "accept-new",
+				IdentityFiles: []string{filepath.Join("HOME", ".ssh", "ecs_web-1_ec2-user")},
+				KnownHosts:    []string{filepath.Join("HOME", ".ssh", "kh"), "HOME/kh2"}, Strict: "accept-new",
 				Alive: time.Minute, Timeout: 7 * time.Second, Jumps: []string{"jump@10.0.0.1:2200"}},
 		},
 		{
 			name: "defaults from Host *",
 			host: "10.1.2.3",
 			want: hopView{HostName: "10.1.2.3", User: "default", Port: 22,
-				KnownHosts: []string{"HOME/.ssh/kh", "HOME/kh2"}, Strict: "ask", Timeout: 7 * time.Second},
+				KnownHosts: []string{filepath.Join("HOME", ".ssh", "kh"), "HOME/kh2"}, Strict: "ask", Timeout: 7 * time.Second},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			home := t.TempDir()
+			home := winetest.TempDir(t)
 			writeFile(t, filepath.Join(home, ".ssh", "config"), config)
 			var logs bytes.Buffer
 			p, err := Prepare(Config{Host: tt.host, User: tt.user, Flags: tt.flags, HomeDir: home, Verbose: true, Stderr: &logs})
@@ -173,7 +177,7 @@ Host *
 }
 
 func TestSSHConfigInclude(t *testing.T) {
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	writeFile(t, filepath.Join(home, ".ssh", "config"), "Host a\n  Include conf.d/*.conf\n  Port 2001\nHost *\n  User fallback\n")
 	writeFile(t, filepath.Join(home, ".ssh", "conf.d", "x.conf"), "User from-include\nMatch exec true\n  User bad\nHost b\n  Port 2002\n")
 	tests := []struct {
@@ -222,7 +226,7 @@ func TestOpenSSHCommand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.cfg.HomeDir = t.TempDir()
+			tt.cfg.HomeDir = winetest.TempDir(t)
 			p, err := Prepare(tt.cfg)
 			if err != nil {
 				t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/windows/winetest"
 )
 
 func TestMain(m *testing.M) {
@@ -366,7 +368,7 @@ type testEnv struct {
 
 func newTestEnv(t *testing.T, srv *testServer) *testEnv {
 	t.Helper()
-	home := t.TempDir()
+	home := winetest.TempDir(t)
 	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
 		t.Fatal(err)
 	}
