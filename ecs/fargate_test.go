@@ -103,9 +103,9 @@ func TestRunTaskInput(t *testing.T) {
 	}
 	type view struct {
 		Cluster, TD, LaunchType, Platform, StartedBy, Public string
-		Count                                            int32
-		Subnets, SGs, Env, Tags                          []string
-		Container                                        string
+		Count                                                int32
+		Subnets, SGs, Env, Tags                              []string
+		Container                                            string
 	}
 	v := view{
 		Cluster: *got.Cluster, TD: *got.TaskDefinition, LaunchType: string(got.LaunchType), Platform: aws.ToString(got.PlatformVersion),
@@ -150,15 +150,19 @@ func TestRunTaskErrors(t *testing.T) {
 		wantRuns int
 	}{
 		{
-			name:     "client exception",
-			run:      func(int) (*awsecs.RunTaskOutput, error) { return nil, apiErr("ClientException", "Task definition does not support launch_type FARGATE.") },
+			name: "client exception",
+			run: func(int) (*awsecs.RunTaskOutput, error) {
+				return nil, apiErr("ClientException", "Task definition does not support launch_type FARGATE.")
+			},
 			wantMsg:  `run task "ssh-login" in cluster "prod" in region us-east-1: ClientException: Task definition does not support launch_type FARGATE.`,
 			wantHint: "awsvpc", wantRuns: 1,
 		},
 		{
-			name:     "access denied",
-			run:      func(int) (*awsecs.RunTaskOutput, error) { return nil, apiErr("AccessDeniedException", "not authorized to perform: ecs:RunTask") },
-			wantMsg:  "not allowed to call ecs:RunTask", wantHint: "IAM", wantRuns: 1,
+			name: "access denied",
+			run: func(int) (*awsecs.RunTaskOutput, error) {
+				return nil, apiErr("AccessDeniedException", "not authorized to perform: ecs:RunTask")
+			},
+			wantMsg: "not allowed to call ecs:RunTask", wantHint: "IAM", wantRuns: 1,
 		},
 		{
 			name: "failures instead of a task",
