@@ -12,8 +12,9 @@ import (
 )
 
 // openSSHAgentPipe is the fixed pipe of the Windows OpenSSH agent service
-// (also served by 1Password and other agents that replace it).
-const openSSHAgentPipe = `\\.\pipe\openssh-ssh-agent`
+// (also served by 1Password and other agents that replace it); a variable so
+// tests can stand in for it.
+var openSSHAgentPipe = `\\.\pipe\openssh-ssh-agent`
 
 // defaultAgentPath is SSH_AUTH_SOCK when set, else the OpenSSH agent pipe.
 func defaultAgentPath() string {

@@ -36,6 +36,7 @@ func (p *Plan) openAgent() (agent.ExtendedAgent, io.Closer) {
 	conn, err := dialAgent(path)
 	if err != nil {
 		p.debugf("agent: cannot connect to %s: %v", path, err)
+		p.agentNote = fmt.Sprintf("agent %s (%v)", path, err)
 		return nil, nil
 	}
 	p.debugf("agent: connected to %s", path)
@@ -73,6 +74,9 @@ func (p *Plan) authMethod(h *hop, ag agent.ExtendedAgent, trace *authTrace) ssh.
 			}
 		}
 		var agentSigners []ssh.Signer
+		if ag == nil && p.agentNote != "" {
+			trace.add(&trace.skipped, p.agentNote)
+		}
 		if ag != nil {
 			s, err := ag.Signers()
 			if err != nil {

@@ -62,6 +62,7 @@ type Plan struct {
 	logOn     bool
 	logf      func(format string, args ...any)
 	skipped   []string
+	agentNote string // why the agent could not be reached, for the auth error
 
 	signers       []ssh.Signer  // Config.Signers
 	noDefaultAuth bool          // Config.NoDefaultAuth
