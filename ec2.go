@@ -1,16 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/cliargs"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/dockercmd"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/ecs"
+	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/remotecmd"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/shellquote"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/sshsession"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/sudo"
@@ -63,7 +65,19 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 		log.warn("%s", w)
 	}
 
-	name := containerName()
+	name := remotecmd.ContainerName()
+	env := remotecmd.Env{}
+	if !p.NoEnv {
+		if env, err = remotecmd.SplitEnv(target.Container.Env); err != nil {
+			return 0, err
+		}
+	}
+	sudoArgs := p.SudoArgs
+	if p.Sudo && len(env.Names) > 0 {
+		// Values with line breaks reach docker through its environment,
+		// which sudo resets unless told to keep them (sudoers SETENV).
+		sudoArgs = append(slices.Clone(sudoArgs), "--preserve-env="+strings.Join(env.NameList(), ","))
+	}
 	argv, err := dockercmd.Build(target.Container, dockercmd.Options{
 		NoEnv:       p.NoEnv,
 		NoVolumes:   p.NoVolumes,
@@ -77,14 +91,17 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 		Labels:      map[string]string{containerLabel: "1"},
 		DockerArgs:  p.DockerArgs,
 		Command:     p.Command,
+		EnvArgs:     env.DockerArgs(),
+		DefaultInit: true,
 	})
 	if err != nil {
 		return 0, err
 	}
+	cleanup := []string{"docker", "rm", "-f", name}
 	if p.Sudo {
-		argv = sudo.Wrap(p.SudoArgs, argv)
+		argv = sudo.Wrap(sudoArgs, argv)
+		cleanup = sudo.Wrap(append(slices.Clone(p.SudoArgs), "-n"), cleanup)
 	}
-	remote := shellquote.Join(argv)
 
 	plan, err := sshsession.Prepare(sshConfig(p, target.Host, s, term))
 	if err != nil {
@@ -94,9 +111,19 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 	if hostLabel == "" {
 		hostLabel = target.Instance.ID
 	}
+	envDir := ""
+	if !env.Empty() {
+		envDir = "$ENVDIR"
+	}
+	shown := remotecmd.Command(argv, envDir, cleanup)
 	log.verbose("cluster %s, task definition %s, container %s (%s)", target.Cluster, target.TaskDefinition, target.Container.Name, target.Container.Image)
 	log.verbose("instance %s (%s), connecting to %s", target.Instance.ID, hostLabel, plan.Describe())
-	log.verbose("equivalent: %s", plan.OpenSSHCommand(remote))
+	if !env.Empty() {
+		log.verbose("environment (values are sent in a 0600 file, never on a command line): %s", strings.Join(envNames(env), " "))
+	}
+	display := strings.ReplaceAll(shellquote.Join(argv), remotecmd.EnvDirVar, "$ENVDIR")
+	log.verbose("container %s: %s", name, display)
+	log.verbose("equivalent: %s", plan.OpenSSHCommand(shown))
 
 	if p.DryRun {
 		fmt.Fprintf(s.Out, "cluster:         %s\n", target.Cluster)
@@ -104,7 +131,10 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 		fmt.Fprintf(s.Out, "container:       %s\n", target.Container.Name)
 		fmt.Fprintf(s.Out, "instance:        %s (%s)\n", target.Instance.ID, hostLabel)
 		fmt.Fprintf(s.Out, "ssh:             %s\n", plan.Describe())
-		fmt.Fprintf(s.Out, "remote command:  %s\n", remote)
+		if !env.Empty() {
+			fmt.Fprintf(s.Out, "environment:     %s\n", strings.Join(envNames(env), " "))
+		}
+		fmt.Fprintf(s.Out, "remote command:  %s\n", display)
 		return 0, nil
 	}
 
@@ -116,26 +146,125 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 	defer client.Close()
 	log.timing("ssh connect")
 
+	if !env.Empty() {
+		if envDir, err = sendEnv(ctx, client, env); err != nil {
+			return 0, interruptedOr(router, err)
+		}
+		log.timing("environment")
+	}
+
+	sess := &session{client: client, plan: plan, cleanup: shellquote.Join(cleanup), log: log}
 	req := sshsession.RunRequest{
-		Command: remote,
+		Command: remotecmd.Command(argv, envDir, cleanup),
 		Stdin:   s.In,
 		Stdout:  s.Out,
 		Stderr:  s.ErrOut,
-		Signals: router.start(),
+		Signals: sess.relay(router.start()),
 	}
 	if interactive {
 		req.TTY = term
 	}
 	status, err := client.Run(context.WithoutCancel(ctx), req)
+	sess.finished(err)
 	log.timing("remote exit")
 	return status, err
 }
 
-// containerName is unique per run, so the container can always be found and removed.
-func containerName() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return "ssh-ecs-run-task-" + hex.EncodeToString(b)
+// envNames lists the names of the variables passed, never their values.
+func envNames(e remotecmd.Env) []string {
+	var names []string
+	for _, v := range e.File {
+		names = append(names, v.Name)
+	}
+	return append(names, e.NameList()...)
+}
+
+// sendEnv stores the environment on the host in a private 0600 file through
+// a first session and returns its directory.
+func sendEnv(ctx context.Context, c *sshsession.Client, env remotecmd.Env) (string, error) {
+	var out, errOut bytes.Buffer
+	status, err := c.Run(ctx, sshsession.RunRequest{
+		Command: remotecmd.SetupCommand,
+		Stdin:   bytes.NewReader(env.Payload()),
+		Stdout:  &out,
+		Stderr:  &errOut,
+	})
+	if err != nil {
+		return "", fmt.Errorf("send the container environment: %w", err)
+	}
+	dir := strings.TrimSpace(out.String())
+	if status != 0 || !strings.HasPrefix(dir, "/") {
+		return "", fmt.Errorf("send the container environment: the host said %q (status %d)", strings.TrimSpace(errOut.String()), status)
+	}
+	return dir, nil
+}
+
+// graceBeforeRemove is how long a relayed signal has to end the remote
+// command before the tool removes the container itself.
+const graceBeforeRemove = 5 * time.Second
+
+// session removes the container when the remote command does not end after
+// a relayed signal, or when the connection is lost under it.
+type session struct {
+	client  *sshsession.Client
+	plan    *sshsession.Plan
+	cleanup string
+	log     *logger
+	done    chan struct{}
+}
+
+// relay passes signals on to the SSH session and, after the first, gives the
+// command graceBeforeRemove to end before `docker rm -f` runs.
+func (s *session) relay(in <-chan os.Signal) <-chan os.Signal {
+	s.done = make(chan struct{})
+	out := make(chan os.Signal, 4)
+	go func() {
+		var grace <-chan time.Time
+		for {
+			select {
+			case sig := <-in:
+				out <- sig
+				if grace == nil {
+					grace = time.After(graceBeforeRemove)
+				}
+			case <-grace:
+				s.log.info("the remote command did not end within %v of the signal: removing its container", graceBeforeRemove)
+				s.remove(s.client)
+				return
+			case <-s.done:
+				return
+			}
+		}
+	}()
+	return out
+}
+
+// finished stops the relay and, when the connection was lost, removes the
+// container over a fresh connection (the host's watcher also does, once
+// sshd notices the loss).
+func (s *session) finished(runErr error) {
+	close(s.done)
+	if runErr == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	c, err := sshsession.Dial(ctx, s.plan)
+	if err != nil {
+		s.log.warn("could not reconnect to remove the container: %v", err)
+		return
+	}
+	defer c.Close()
+	s.remove(c)
+}
+
+func (s *session) remove(c *sshsession.Client) {
+	var out bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, err := c.Run(ctx, sshsession.RunRequest{Command: s.cleanup, Stdout: &out, Stderr: &out}); err != nil {
+		s.log.warn("remove the container: %v", err)
+	}
 }
 
 // interruptedOr reports an interruption by a signal rather than the

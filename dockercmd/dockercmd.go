@@ -23,7 +23,8 @@ type Spec struct {
 	Env                        []EnvVar // in task order
 	Volumes                    []Volume
 	EntryPoint                 []string
-	Init                       bool
+	Init                       bool // the task asks for an init process
+	NoInit                     bool // the task explicitly disabled it
 	Ulimits                    []Ulimit
 	ExtraHosts                 []string // "host:ip"
 	DNSServers                 []string
@@ -82,6 +83,14 @@ type Options struct {
 	Labels           map[string]string // labels chosen by the tool
 	DockerArgs       []string          // the user's options, exact tokens, after the task's
 	Command          []string
+	// EnvArgs, when not nil, stand in for the task's -e NAME=VALUE options
+	// (e.g. --env-file FIFO and -e NAME), so that values stay off the
+	// command line. NoEnv drops them too.
+	EnvArgs []string
+	// DefaultInit adds --init (an init process as PID 1 that reaps children
+	// and lets the command die on SIGINT/SIGTERM) unless the task disabled it
+	// (Spec.NoInit) or the user's options mention --init.
+	DefaultInit bool
 }
 
 // Build returns the docker run argv for spec and o:
@@ -129,7 +138,7 @@ func Build(spec Spec, o Options) ([]string, error) {
 	if argv, err = appendLabels(argv, o.Labels); err != nil {
 		return nil, err
 	}
-	if spec.Init && !user.init {
+	if (spec.Init || o.DefaultInit && !spec.NoInit) && !user.init {
 		argv = append(argv, "--init")
 	}
 	var epArgs []string
@@ -143,7 +152,9 @@ func Build(spec Spec, o Options) ([]string, error) {
 	if w := cmpOr(o.Workdir, spec.Workdir); w != "" {
 		argv = append(argv, "-w", w)
 	}
-	if !o.NoEnv {
+	if !o.NoEnv && o.EnvArgs != nil {
+		argv = append(argv, o.EnvArgs...)
+	} else if !o.NoEnv {
 		for _, e := range spec.Env {
 			if e.Name == "" || strings.Contains(e.Name, "=") {
 				return nil, fmt.Errorf("invalid environment variable name %q", e.Name)

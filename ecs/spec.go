@@ -66,6 +66,7 @@ func containerSpec(td *ecstypes.TaskDefinition, c *ecstypes.ContainerDefinition)
 	}
 	if lp := c.LinuxParameters; lp != nil && lp.InitProcessEnabled != nil {
 		spec.Init = *lp.InitProcessEnabled
+		spec.NoInit = !*lp.InitProcessEnabled
 	}
 	for _, u := range c.Ulimits {
 		spec.Ulimits = append(spec.Ulimits, dockercmd.Ulimit{Name: string(u.Name), Soft: int64(u.SoftLimit), Hard: int64(u.HardLimit)})
