@@ -117,22 +117,19 @@ const SetupCommand = `umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-ecs-run-ta
 
 // wrapper is the host-side script; see the package doc. Positional
 // parameters: the environment directory ("" when there is none), the
-// cleanup command (quoted, for eval), then the docker run argv.
-const wrapper = `p=$PPID d=$1 c=$2; shift 2
-if [ -n "$d" ]; then
-  . "$d/vars" && rm -f "$d/vars" && mkfifo -m 600 "$d/env" || { echo "ssh-ecs-run-task: cannot prepare the container environment in $d on this host" >&2; rm -rf "$d"; exit 255; }
-fi
-( trap '' HUP INT TERM QUIT; while kill -0 "$p" 2>/dev/null; do sleep 1; done; eval "$c"; [ -z "$d" ] || rm -rf "$d" ) </dev/null >/dev/null 2>&1 &
-w=$! f=
-if [ -n "${_f+x}" ]; then printf %s "$_f" > "$d/env" & f=$!; fi
-unset _f
-trap : HUP INT TERM QUIT
-"$@"
-s=$?
-kill $w $f 2>/dev/null
-[ "$s" -lt 128 ] || eval "$c" >/dev/null 2>&1
-[ -z "$d" ] || rm -rf "$d"
-exit $s`
+// cleanup command (quoted, for eval), then the docker run argv. It is one
+// line, so that login shells that dislike newlines in quotes (csh) pass it on.
+const wrapper = `p=$PPID d=$1 c=$2; shift 2; ` +
+	// The environment: source the payload, delete it, make the FIFO.
+	`if [ -n "$d" ]; then . "$d/vars" && rm -f "$d/vars" && mkfifo -m 600 "$d/env" || { echo "ssh-ecs-run-task: cannot prepare the container environment in $d on this host" >&2; rm -rf "$d"; exit 255; }; fi; ` +
+	// The watcher: once the session's sshd is gone, remove the container.
+	`( trap '' HUP INT TERM QUIT; while kill -0 "$p" 2>/dev/null; do sleep 1; done; eval "$c"; [ -z "$d" ] || rm -rf "$d" ) </dev/null >/dev/null 2>&1 & w=$! f=; ` +
+	// The env-file goes into the FIFO from the shell's builtin printf.
+	`if [ -n "${_f+x}" ]; then printf %s "$_f" > "$d/env" & f=$!; fi; unset _f; ` +
+	// Signals reach docker run (sig-proxy); the wrapper waits for its status.
+	`trap : HUP INT TERM QUIT; "$@"; s=$?; kill $w $f 2>/dev/null; ` +
+	// docker run killed by a signal leaves its container: remove it.
+	`[ "$s" -lt 128 ] || eval "$c" >/dev/null 2>&1; [ -z "$d" ] || rm -rf "$d"; exit $s`
 
 // Command returns the remote command line: the wrapper run by sh with the
 // environment directory, the cleanup command and argv, all quoted for the

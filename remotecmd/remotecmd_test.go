@@ -59,7 +59,7 @@ func TestSplitEnv(t *testing.T) {
 // outer process, already started.
 func host(t *testing.T, command string, stdout *strings.Builder) *exec.Cmd {
 	t.Helper()
-	outer := exec.Command("/bin/sh", "-c", `/bin/sh -c "$1" & wait $!`, "sshd", command)
+	outer := exec.Command("sh", "-c", `sh -c "$1" & wait $!`, "sshd", command)
 	if stdout != nil {
 		outer.Stdout = stdout
 	}
@@ -76,7 +76,7 @@ func host(t *testing.T, command string, stdout *strings.Builder) *exec.Cmd {
 // session does, and returns the directory it printed.
 func setup(t *testing.T, env Env) string {
 	t.Helper()
-	cmd := exec.Command("/bin/sh", "-c", SetupCommand)
+	cmd := exec.Command("sh", "-c", SetupCommand)
 	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir())
 	cmd.Stdin = strings.NewReader(string(env.Payload()))
 	out, err := cmd.Output()
@@ -105,7 +105,30 @@ func exitCode(err error) int {
 	return 0
 }
 
-func TestEnvRoundTrip(t *testing.T) {
+// hostShells are the /bin/sh a container host may have: dash (Debian,
+// Ubuntu), bash (Amazon Linux, RHEL) and busybox (minimal images). Each test
+// that runs the wrapper runs it under each one found, as `sh` on PATH.
+var hostShells = []string{"/bin/dash", "/bin/bash", "/bin/busybox"}
+
+func eachShell(t *testing.T, f func(t *testing.T)) {
+	for _, sh := range hostShells {
+		t.Run(filepath.Base(sh), func(t *testing.T) {
+			if _, err := os.Stat(sh); err != nil {
+				t.Skipf("%s not installed", sh)
+			}
+			dir := t.TempDir()
+			if err := os.Symlink(sh, filepath.Join(dir, "sh")); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+			f(t)
+		})
+	}
+}
+
+func TestEnvRoundTrip(t *testing.T) { eachShell(t, testEnvRoundTrip) }
+
+func testEnvRoundTrip(t *testing.T) {
 	env, err := SplitEnv(hostile)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +136,7 @@ func TestEnvRoundTrip(t *testing.T) {
 	dir := setup(t, env)
 	// A stand-in for docker: print the env-file it is given, then the
 	// variables that come through its environment.
-	docker := []string{"/bin/sh", "-c", `cat "$1"; printf '[%s]' "$NEWLINE" "$CR"`, "docker", "--env-file-path"}
+	docker := []string{"sh", "-c", `cat "$1"; printf '[%s]' "$NEWLINE" "$CR"`, "docker", "--env-file-path"}
 	docker[len(docker)-1] = EnvFile
 	var out strings.Builder
 	outer := host(t, Command(docker, dir, []string{"true"}), &out)
@@ -131,7 +154,9 @@ func TestEnvRoundTrip(t *testing.T) {
 	}
 }
 
-func TestExitStatus(t *testing.T) {
+func TestExitStatus(t *testing.T) { eachShell(t, testExitStatus) }
+
+func testExitStatus(t *testing.T) {
 	for _, tt := range []struct {
 		script      string
 		want        int
@@ -145,7 +170,7 @@ func TestExitStatus(t *testing.T) {
 		t.Run(tt.script, func(t *testing.T) {
 			marker := filepath.Join(t.TempDir(), "removed")
 			var out strings.Builder
-			outer := host(t, Command([]string{"/bin/sh", "-c", tt.script}, "", []string{"touch", marker}), &out)
+			outer := host(t, Command([]string{"sh", "-c", tt.script}, "", []string{"touch", marker}), &out)
 			if got := exitCode(outer.Wait()); got != tt.want {
 				t.Errorf("status %d, want %d", got, tt.want)
 			}
@@ -159,7 +184,9 @@ func TestExitStatus(t *testing.T) {
 
 // TestSessionGoneRemovesContainer kills the process that stands for the
 // session's sshd: the watcher must run the cleanup command by itself.
-func TestSessionGoneRemovesContainer(t *testing.T) {
+func TestSessionGoneRemovesContainer(t *testing.T) { eachShell(t, testSessionGone) }
+
+func testSessionGone(t *testing.T) {
 	marker := filepath.Join(t.TempDir(), "removed")
 	outer := host(t, Command([]string{"sleep", "30"}, "", []string{"touch", marker}), nil)
 	time.Sleep(200 * time.Millisecond) // let the wrapper start its watcher
