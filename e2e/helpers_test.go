@@ -246,6 +246,25 @@ func (o *outputBuffer) String() string {
 	return string(o.buf)
 }
 
+// waitClosed waits (at most timeout) until the reader has ended, so that
+// String holds everything a finished process wrote.
+func (o *outputBuffer) waitClosed(timeout time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	stop := context.AfterFunc(ctx, func() {
+		o.mu.Lock()
+		o.cond.Broadcast()
+		o.mu.Unlock()
+	})
+	defer stop()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for !o.closed && ctx.Err() == nil {
+		o.cond.Wait()
+	}
+	return o.closed
+}
+
 // expect waits until re matches the unconsumed output, consumes it up to the
 // end of the match and returns the submatches; after timeout it fails the test.
 func (o *outputBuffer) expect(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {

@@ -51,6 +51,7 @@ func TestSignalsEndRemoteCommand(t *testing.T) {
 			// sleep would end by itself after 100 s; 60 s is a generous bound
 			// that still tells a relayed signal from a natural end.
 			code := waitCmd(t, cmd, 60*time.Second)
+			stderr.waitClosed(10 * time.Second)
 			t.Logf("after %v: exit %d; stderr:\n%s", sig, code, stderr.String())
 			// docker run --init reports 128+N for a command killed by signal N.
 			if code != 128+int(sig) {
