@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+	"golang.org/x/sys/unix"
+
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/e2e/bed"
 )
 
@@ -150,4 +153,43 @@ func TestDemoSIGTERM(t *testing.T) {
 		t.Errorf("exit 0 after SIGTERM, want the tool's status (non-zero)")
 	}
 	assertDemoCleanedUp(t, stderr.String(), before)
+}
+
+// TestDemoTerminal is `make demo` as a user sees it: the demo on a terminal,
+// a prompt of the task's sh, the task's environment, `exit 3`, the terminal
+// back in cooked mode.
+func TestDemoTerminal(t *testing.T) {
+	bed.Require(t)
+	bin := buildDemo(t)
+	before := bed.Containers(t, toolLabel)
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	defer tty.Close()
+	cmd := demoCmd(bin)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = tty, tty, tty
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out := newOutputBuffer(master)
+	out.expect(t, regexp.MustCompile(`RUNNING sh on demo-host`), 60*time.Second)
+	out.expect(t, regexp.MustCompile(prompt), 60*time.Second)
+	if _, err := master.Write([]byte("echo \"[$GREETING]\"\r")); err != nil {
+		t.Fatal(err)
+	}
+	out.expect(t, regexp.MustCompile(`\[hello from the demo task\]`), 60*time.Second)
+	if _, err := master.Write([]byte("exit 3\r")); err != nil {
+		t.Fatal(err)
+	}
+	code := waitCmd(t, cmd, time.Minute)
+	if code != 3 {
+		t.Errorf("exit %d, want 3; terminal output:\n%q", code, out.String())
+	}
+	if st := termios(t, tty); st.Lflag&unix.ECHO == 0 || st.Lflag&unix.ICANON == 0 {
+		t.Errorf("terminal not restored: lflag %#x", st.Lflag)
+	}
+	assertDemoCleanedUp(t, strings.ReplaceAll(out.String(), "\r\n", "\n"), before)
 }
