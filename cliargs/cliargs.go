@@ -26,6 +26,7 @@ type Parsed struct {
 	Task, Cluster, Container, Instance, Service string // Container/Instance "" = default
 	Domain, Address, Image, Tag, Workdir, User  string
 	NoEnv, NoVolumes                            bool     // +e, +v
+	WithSecrets                                 bool     // resolve the task's secrets and environment files (EC2 mode)
 	Sudo                                        bool     // --sudo or any --sudo-*
 	SudoArgs                                    []string // already translated: "-u","root","--login"
 	SSHUser                                     string
@@ -345,6 +346,9 @@ func (ps *parser) check() error {
 		return usagef("pass --task NAME (family, family:revision or ARN) or --service NAME", "no task definition given")
 	}
 	if p.LaunchType == "FARGATE" {
+		if ps.ec2Only == "--with-secrets" {
+			return usagef("leave it out: a Fargate task resolves its own secrets with its execution role", "option --with-secrets only works in EC2 mode, not with --launch-type FARGATE")
+		}
 		if ps.ec2Only != "" {
 			return usagef("leave it out, or drop --launch-type FARGATE to run on an EC2 instance", "option %s only works in EC2 mode, not with --launch-type FARGATE", ps.ec2Only)
 		}
@@ -371,6 +375,7 @@ var boolOptions = map[string]func(*parser){
 	"non-interactive":  func(ps *parser) { ps.p.NonInteractive = true },
 	"dry-run":          func(ps *parser) { ps.p.DryRun = true },
 	"assign-public-ip": func(ps *parser) { ps.p.AssignPublicIP = true; ps.noteFargate("--assign-public-ip") },
+	"with-secrets":     func(ps *parser) { ps.p.WithSecrets = true; ps.noteEC2("--with-secrets") },
 	"version":          func(ps *parser) { ps.p.Version = true },
 	"help":             func(ps *parser) { ps.p.Help = true },
 }

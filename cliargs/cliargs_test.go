@@ -113,6 +113,9 @@ func TestParse(t *testing.T) {
 			}),
 		},
 		{"launch type EC2", []string{"--launch-type", "ec2", "--task", "t", "--", "cmd"}, base(nil)},
+		{"with secrets", []string{"--task", "t", "--with-secrets", "--", "cmd"}, base(func(p *Parsed) { p.WithSecrets = true })},
+		{"with secrets and explicit EC2", []string{"--with-secrets", "--launch-type", "EC2", "--task", "t", "--", "cmd"},
+			base(func(p *Parsed) { p.WithSecrets = true })},
 		{"help needs nothing else", []string{"-h"}, &Parsed{Help: true, WaitTimeout: DefaultWaitTimeout}},
 		{"--help", []string{"--task", "t", "--help"}, &Parsed{Task: "t", Help: true, WaitTimeout: DefaultWaitTimeout}},
 		{"version", []string{"--version"}, &Parsed{Version: true, WaitTimeout: DefaultWaitTimeout}},
@@ -195,6 +198,9 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--task", "t", "-deSECRET=x", "--", "x"}, "docker option -de (--detach) is refused", ""},
 		{[]string{"--task", "t", "--launch-type", "FARGATE", "+v", "--", "x"}, "option +v only works in EC2 mode", ""},
 		{[]string{"--task", "t", "--launch-type", "FARGATE", "--domain", "d", "--", "x"}, "option --domain only works in EC2 mode", ""},
+		{[]string{"--task", "t", "--launch-type", "FARGATE", "--with-secrets", "--", "x"}, "option --with-secrets only works in EC2 mode", "resolves its own secrets"},
+		{[]string{"--with-secrets", "--task", "t", "--launch-type", "fargate", "--", "x"}, "option --with-secrets only works in EC2 mode", ""},
+		{[]string{"--task", "t", "--with-secrets=yes", "--", "x"}, "option --with-secrets takes no value", ""},
 		{[]string{"--task", "t", "--subnets", "s", "--", "x"}, "option --subnets only works with --launch-type FARGATE", "add --launch-type FARGATE"},
 		{[]string{"--task", "t", "--wait-timeout", "1m", "--", "x"}, "option --wait-timeout only works with --launch-type FARGATE", ""},
 	}
@@ -301,6 +307,7 @@ var fuzzSeeds = [][]string{
 	{"-e", "--task", "--task", "t", "-w/x", "--ssh-o", "User=x", "--sudo--preserve-env=A", "--", ""},
 	{"--task", "t", "--entrypoint", "", "-p8080:80", "--", "-d"},
 	{"-h"},
+	{"--task", "t", "--with-secrets", "+e", "--", "env"},
 }
 
 func FuzzParse(f *testing.F) {
