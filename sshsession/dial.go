@@ -98,6 +98,9 @@ func (c *Client) dialHop(ctx context.Context, via *ssh.Client, h *hop) (*ssh.Cli
 	var err error
 	if via == nil {
 		conn, err = (&net.Dialer{}).DialContext(dctx, h.network, h.addr())
+		if err == nil {
+			conn = quickAck(conn)
+		}
 	} else {
 		conn, err = via.DialContext(dctx, "tcp", h.addr())
 	}
