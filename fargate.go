@@ -236,6 +236,8 @@ type fargateRun struct {
 	// connect dials the task's sshd (retrying while it is not up, until
 	// ctx ends) and runs the command; nil = dialAndRun.
 	connect func(ctx, waitCtx context.Context, cfg sshsession.Config, req sshsession.RunRequest) (int, error)
+
+	sessionSignal os.Signal // the signal that ended the session, if one did
 }
 
 // run does the work; once RunTask has succeeded, the task is stopped on
@@ -304,7 +306,7 @@ func (f *fargateRun) run(ctx context.Context) (status int, err error) {
 	log.info("started task %s in cluster %s", id, task.Cluster)
 	defer func() {
 		reason := stopFinished
-		if f.router.interrupted() != nil {
+		if f.router.interrupted() != nil || f.sessionSignal != nil {
 			reason = stopInterrupted
 		}
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stopTimeout)
@@ -360,24 +362,88 @@ func (f *fargateRun) run(ctx context.Context) (status int, err error) {
 	log.verbose("equivalent: %s", plan.OpenSSHCommand(remote))
 	log.info("RUNNING %s on task %s (%s)", remote, id, addr)
 
+	sessCtx, endSession := context.WithCancel(context.WithoutCancel(ctx))
+	defer endSession()
+	relay, abort := escalate(sessCtx, f.router.start(), endSession)
 	run := sshsession.RunRequest{
 		Command: remote,
 		Stdin:   f.s.In,
 		Stdout:  f.s.Out,
 		Stderr:  f.s.ErrOut,
 		TTY:     f.term,
-		Signals: f.router.start(),
+		Signals: relay,
 	}
 	connect := f.connect
 	if connect == nil {
 		connect = f.dialAndRun
 	}
-	status, err = connect(ctx, waitCtx, cfg, run)
+	status, err = connect(sessCtx, waitCtx, cfg, run)
 	log.timing("remote exit")
+	if sig := abort(); sig != nil {
+		f.sessionSignal = sig
+		return 255, fmt.Errorf("interrupted by %v during the remote command, which did not end by itself", sig)
+	}
 	if err != nil {
 		return 255, interruptedOr(f.router, err)
 	}
 	return status, nil
+}
+
+// signalGrace is how long the remote command has to end after a relayed
+// signal before the tool ends the session itself.
+const signalGrace = 3 * time.Second
+
+// escalate relays signals to the session and ends it (end) at a second
+// signal or when the first one has not ended it within signalGrace: sshd
+// refuses relayed signals for a ForceCommand session (the reference image
+// has one), and a task must not outlive a tool that was told to stop.
+// aborted returns the first signal once escalate has ended the session.
+func escalate(ctx context.Context, in <-chan os.Signal, end func()) (relay <-chan os.Signal, aborted func() os.Signal) {
+	out := make(chan os.Signal, 4)
+	var (
+		mu    sync.Mutex
+		first os.Signal
+		ended bool
+	)
+	go func() {
+		var grace <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case sig := <-in:
+				mu.Lock()
+				if first == nil {
+					first = sig
+				}
+				mu.Unlock()
+				select {
+				case out <- sig:
+				default:
+				}
+				if grace == nil {
+					t := time.NewTimer(signalGrace)
+					defer t.Stop()
+					grace = t.C
+					continue
+				}
+			case <-grace:
+			}
+			mu.Lock()
+			ended = true
+			mu.Unlock()
+			end()
+			return
+		}
+	}()
+	return out, func() os.Signal {
+		mu.Lock()
+		defer mu.Unlock()
+		if !ended {
+			return nil
+		}
+		return first
+	}
 }
 
 // resolve finds the task definition's container and the network
@@ -406,7 +472,7 @@ func (f *fargateRun) resolve(ctx context.Context, req ecs.Request) (*ecs.Task, e
 
 // dialAndRun connects to the task's sshd, retrying until it answers or
 // waitCtx ends (the container needs a moment after RUNNING), and runs the
-// command.
+// command until it ends or ctx is cancelled.
 func (f *fargateRun) dialAndRun(ctx, waitCtx context.Context, cfg sshsession.Config, req sshsession.RunRequest) (int, error) {
 	plan, err := sshsession.Prepare(cfg)
 	if err != nil {
@@ -418,7 +484,7 @@ func (f *fargateRun) dialAndRun(ctx, waitCtx context.Context, cfg sshsession.Con
 	}
 	defer client.Close()
 	f.log.timing("ssh connect")
-	return client.Run(context.WithoutCancel(ctx), req)
+	return client.Run(ctx, req)
 }
 
 // dialRetry dials until sshd answers; errors that a retry cannot fix (host

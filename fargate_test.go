@@ -314,6 +314,15 @@ func TestFargateStopsOnEveryPath(t *testing.T) {
 				}
 			}
 		}, wantStatus: 143, wantStops: []string{stopFinished}, wantRuns: 1},
+		{name: "signals the remote command ignores end the session", statuses: running, setup: func(_ *fakeECS, s *fakeSession, sigs chan os.Signal) {
+			s.do = func(ctx context.Context, req sshsession.RunRequest) (int, error) {
+				sigs <- syscall.SIGTERM
+				<-req.Signals // relayed, and ignored, like sshd does for a ForceCommand
+				sigs <- syscall.SIGTERM
+				<-ctx.Done()
+				return 255, ctx.Err()
+			}
+		}, wantErr: "interrupted by terminated during the remote command", wantStops: []string{stopInterrupted}, wantRuns: 1},
 		{name: "RunTask fails: nothing to stop", statuses: running, setup: func(f *fakeECS, _ *fakeSession, _ chan os.Signal) {
 			f.runErr = &smithy.GenericAPIError{Code: "ClientException", Message: "Task definition does not support launch_type FARGATE."}
 		}, wantErr: "does not support launch_type FARGATE", wantStops: nil},
