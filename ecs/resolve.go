@@ -26,6 +26,10 @@ type Request struct {
 	Instance  string // "" or "-1" random, N index, i-… / container instance id or ARN, else a regexp
 	Address   string // one of the Address… constants; "" = name with Domain, private-ip without
 	Domain    string // appended to the Name tag for the address kind "name"
+	// WithSecrets says the caller resolves the container's secrets and
+	// environment files (ResolveSecrets), so Resolve does not warn that
+	// they are not copied.
+	WithSecrets bool
 }
 
 // Instance is a container instance of the cluster and the EC2 instance
@@ -47,15 +51,22 @@ type Target struct {
 	Instance       Instance
 	Host           string   // what to dial, per Request.Address and Request.Domain
 	Warnings       []string // what could not be copied from the task definition
+	// Secrets and EnvironmentFiles (S3 object ARNs) are the container's
+	// unresolved references; Container.Env does not include them until
+	// ResolveSecrets is called.
+	Secrets          []SecretRef
+	EnvironmentFiles []string
 }
 
 // Task is a resolved container of a task definition, without an instance
 // (what Fargate mode needs).
 type Task struct {
-	Cluster        string
-	TaskDefinition string // ARN
-	Container      dockercmd.Spec
-	Warnings       []string
+	Cluster          string
+	TaskDefinition   string // ARN
+	Container        dockercmd.Spec
+	Warnings         []string
+	Secrets          []SecretRef // as in Target
+	EnvironmentFiles []string
 }
 
 // Resolver resolves requests against one region. ECS and EC2 are required;
@@ -120,13 +131,19 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (*Target, error) {
 	if err != nil {
 		return nil, err
 	}
+	warnings := task.Warnings
+	if w := secretsWarning(task.Container.Name, task.Secrets, task.EnvironmentFiles); w != "" && !req.WithSecrets {
+		warnings = append(warnings, w)
+	}
 	return &Target{
-		Cluster:        cl.name,
-		TaskDefinition: task.TaskDefinition,
-		Container:      task.Container,
-		Instance:       p.in,
-		Host:           host,
-		Warnings:       task.Warnings,
+		Cluster:          cl.name,
+		TaskDefinition:   task.TaskDefinition,
+		Container:        task.Container,
+		Instance:         p.in,
+		Host:             host,
+		Warnings:         warnings,
+		Secrets:          task.Secrets,
+		EnvironmentFiles: task.EnvironmentFiles,
 	}, nil
 }
 
@@ -213,7 +230,8 @@ func (r *Resolver) task(ctx context.Context, req Request, cl cluster) (*Task, er
 	if arn == "" {
 		arn = name
 	}
-	return &Task{Cluster: cl.name, TaskDefinition: arn, Container: spec, Warnings: warnings}, nil
+	refs, files := containerSecrets(c)
+	return &Task{Cluster: cl.name, TaskDefinition: arn, Container: spec, Warnings: warnings, Secrets: refs, EnvironmentFiles: files}, nil
 }
 
 // containerInstance is what DescribeContainerInstances says about one

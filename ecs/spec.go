@@ -45,6 +45,7 @@ func pickContainer(td *ecstypes.TaskDefinition, sel string) (*ecstypes.Container
 
 // containerSpec translates one container definition of td into the plain
 // spec dockercmd needs (SPEC §4), plus warnings about what cannot be copied.
+// Secrets and environment files are left to containerSecrets.
 func containerSpec(td *ecstypes.TaskDefinition, c *ecstypes.ContainerDefinition) (dockercmd.Spec, []string, error) {
 	name := str(c.Name)
 	spec := dockercmd.Spec{
@@ -81,20 +82,6 @@ func containerSpec(td *ecstypes.TaskDefinition, c *ecstypes.ContainerDefinition)
 	var warnings []string
 	spec.Volumes, warnings = volumes(td, c)
 
-	if len(c.Secrets) > 0 {
-		names := make([]string, len(c.Secrets))
-		for i, s := range c.Secrets {
-			names[i] = str(s.Name)
-		}
-		warnings = append(warnings, fmt.Sprintf("secrets of container %q not copied (their values live in SSM or Secrets Manager): %s", name, strings.Join(names, ", ")))
-	}
-	if len(c.EnvironmentFiles) > 0 {
-		files := make([]string, len(c.EnvironmentFiles))
-		for i, f := range c.EnvironmentFiles {
-			files[i] = str(f.Value)
-		}
-		warnings = append(warnings, fmt.Sprintf("environment files of container %q not copied: %s", name, strings.Join(files, ", ")))
-	}
 	return spec, warnings, nil
 }
 

@@ -102,8 +102,6 @@ func TestContainerSpec(t *testing.T) {
 		`volume "fsx" (FSx for Windows File Server) mounted at /fsx cannot be reproduced with docker run; skipped`,
 		`volume "ghost" mounted at /ghost is not defined in the task definition; skipped`,
 		`volumes from container "sidecar" not copied (it does not run beside this one)`,
-		`secrets of container "app" not copied (their values live in SSM or Secrets Manager): DB_PASSWORD, API_KEY`,
-		`environment files of container "app" not copied: arn:aws:s3:::b/app.env`,
 	}
 	if diff := cmp.Diff(wantWarnings, warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)

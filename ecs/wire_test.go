@@ -134,9 +134,10 @@ func TestResolveFixtures(t *testing.T) {
 		Host: "10.0.0.157",
 		Warnings: []string{
 			`volumes from container "data" not copied (it does not run beside this one)`,
-			`secrets of container "web" not copied (their values live in SSM or Secrets Manager): DB_PASSWORD`,
-			`environment files of container "web" not copied: arn:aws:s3:::my-bucket/web.env`,
+			`container "web": secrets not copied: DB_PASSWORD; environment files not copied: arn:aws:s3:::my-bucket/web.env; pass --with-secrets to read them with your AWS credentials`,
 		},
+		Secrets:          []SecretRef{{Name: "DB_PASSWORD", ValueFrom: "arn:aws:ssm:us-east-1:123456789012:parameter/db-password"}},
+		EnvironmentFiles: []string{"arn:aws:s3:::my-bucket/web.env"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
