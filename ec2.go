@@ -56,6 +56,8 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 		Instance:  p.Instance,
 		Address:   p.Address,
 		Domain:    p.Domain,
+
+		WithSecrets: p.WithSecrets,
 	})
 	if err != nil {
 		return 0, interruptedOr(router, err)
@@ -63,6 +65,17 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 	log.timing("aws resolve")
 	for _, w := range target.Warnings {
 		log.warn("%s", w)
+	}
+	if p.WithSecrets && !p.NoEnv && (len(target.Secrets) > 0 || len(target.EnvironmentFiles) > 0) {
+		// The values join the environment, which travels in a 0600 file.
+		secrets, err := ecs.NewSecretClients(ctx, p.Profile, clients.Region)
+		if err != nil {
+			return 0, err
+		}
+		if target.Container.Env, err = ecs.ResolveSecrets(ctx, secrets, target); err != nil {
+			return 0, interruptedOr(router, err)
+		}
+		log.timing("secrets")
 	}
 
 	name := remotecmd.ContainerName()
