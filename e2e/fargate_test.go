@@ -340,6 +340,7 @@ func TestFargateBatchExitStatus(t *testing.T) {
 	if len(tasks) != 2 {
 		t.Fatalf("%d tasks, want 2", len(tasks))
 	}
+	keys := map[string]bool{}
 	for i, ti := range tasks {
 		if ti.LaunchType != "FARGATE" || ti.Launch.StartedBy != "ssh-ecs-run-task" || ti.Tags["ssh-ecs-run-task"] == "" {
 			t.Errorf("task %d: launch type %q, startedBy %q, tags %v", i, ti.LaunchType, ti.Launch.StartedBy, ti.Tags)
@@ -354,9 +355,14 @@ func TestFargateBatchExitStatus(t *testing.T) {
 		if _, ok := env["SSHD_PORT"]; ok {
 			t.Errorf("task %d: SSHD_PORT passed without --ssh-p", i)
 		}
+		if env["APP_ENV"] != "fargate-test" {
+			t.Errorf("task %d: the definition's environment was not kept: APP_ENV=%q", i, env["APP_ENV"])
+		}
+		keys[env["SSH_AUTHORIZED_KEYS"]] = true
+		keys[env["SSH_HOST_ED25519_KEY"]] = true
 	}
-	if tasks[0].Launch.Env[0].Value == tasks[1].Launch.Env[0].Value {
-		t.Errorf("the two runs used the same key")
+	if len(keys) != 4 {
+		t.Errorf("the two runs share a key")
 	}
 	if got := tasks[1].Subnets; len(got) != 1 || got[0] != "subnet-0a1b2c3d4e5f60001" {
 		t.Errorf("subnets %v", got)
@@ -365,9 +371,12 @@ func TestFargateBatchExitStatus(t *testing.T) {
 
 // TestFargateTimings runs a few batch commands with --debug and logs how
 // long it takes from RUNNING to the remote command's start (the figure in
-// the report); it asserts nothing about time.
+// the report); it asserts nothing about time. Tasks are RUNNING as soon as
+// their container has started (taskSteps 0), before sshd listens, as on
+// Fargate: the tool's dial retries cover the gap.
 func TestFargateTimings(t *testing.T) {
-	b := newFargateBed(t, fargateOptions{})
+	steps := 0
+	b := newFargateBed(t, fargateOptions{taskSteps: &steps})
 	re := regexp.MustCompile(`timing: (task running|ssh connect|remote exit)\s+([0-9.]+) ms \(total\s+([0-9.]+) ms\)`)
 	for i := range 3 {
 		r := b.run(fargateArgs(fargateService, "--debug", "--", "true")...)
