@@ -96,6 +96,9 @@ func NewSecretClients(ctx context.Context, profile, region string, opts ...func(
 			if o.BaseEndpoint != nil {
 				o.UsePathStyle = true
 			}
+			// Objects stored without a checksum are common; the SDK
+			// would print a warning on stderr for each.
+			o.DisableLogOutputChecksumValidationSkipped = true
 		}),
 		Region: cfg.Region,
 	}, nil

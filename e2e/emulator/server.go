@@ -1,11 +1,13 @@
 // Package emulator is a small in-process emulation of the ECS and EC2 APIs
-// for end-to-end tests and benchmarks of ssh-ecs-run-task.
+// (and of the SSM, Secrets Manager and S3 reads behind task-definition
+// secrets) for end-to-end tests and benchmarks of ssh-ecs-run-task.
 //
 // It speaks the real wire protocols (ECS awsJson1_1, EC2 query with XML
 // responses) well enough that the unmodified aws-sdk-go-v2 clients work
 // against it when AWS_ENDPOINT_URL (or BaseEndpoint) points at it. One URL
-// serves both services: requests with an X-Amz-Target header are ECS,
-// form-encoded requests with an Action are EC2. Signatures are not checked.
+// serves every service: requests with an X-Amz-Target header are ECS, SSM
+// (AmazonSSM.*) or Secrets Manager (secretsmanager.*), form-encoded requests
+// with an Action are EC2, and other GETs of /bucket/key are S3 GetObject. Signatures are not checked.
 // State comes from a JSON fixture (LoadState); faults (latency, throttling,
 // server errors) can be injected per operation, and every call is logged.
 //
@@ -32,10 +34,10 @@ const ecsTargetPrefix = "AmazonEC2ContainerServiceV20141113."
 
 // Call is one API request received by the emulator.
 type Call struct {
-	Service string     `json:"service"` // "ecs" or "ec2"
+	Service string     `json:"service"` // "ecs", "ec2", "ssm", "secretsmanager" or "s3"
 	Op      string     `json:"op"`
 	Body    string     `json:"body"`             // raw request body (JSON for ECS, form for EC2)
-	Params  url.Values `json:"params,omitempty"` // decoded form, EC2 only
+	Params  url.Values `json:"params,omitempty"` // decoded form (EC2), Bucket and Key (S3)
 	Status  int        `json:"status"`           // HTTP status returned
 	Error   string     `json:"error,omitempty"`  // error code returned, if any
 }
@@ -141,7 +143,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
-		s.serveECS(r.Context(), w, strings.TrimPrefix(target, ecsTargetPrefix), body)
+		switch {
+		case strings.HasPrefix(target, ssmTargetPrefix):
+			s.serveJSON(r.Context(), w, "ssm", strings.TrimPrefix(target, ssmTargetPrefix), body)
+		case strings.HasPrefix(target, secretsTargetPrefix):
+			s.serveJSON(r.Context(), w, "secretsmanager", strings.TrimPrefix(target, secretsTargetPrefix), body)
+		default:
+			s.serveECS(r.Context(), w, strings.TrimPrefix(target, ecsTargetPrefix), body)
+		}
+		return
+	}
+	if isS3(r) {
+		s.serveS3(r.Context(), w, r)
 		return
 	}
 	params, err := url.ParseQuery(string(body))

@@ -41,6 +41,12 @@ type State struct {
 	// returned for include TAGS.
 	TaskDefinitions []json.RawMessage `json:"taskDefinitions"`
 
+	// Parameters, Secrets and Objects ("bucket/key" → content) hold the
+	// values behind task-definition secrets and environment files.
+	Parameters []Parameter       `json:"parameters,omitempty"`
+	Secrets    []Secret          `json:"secrets,omitempty"`
+	Objects    map[string]string `json:"objects,omitempty"`
+
 	taskDefs []*taskDef
 }
 
@@ -172,6 +178,9 @@ func (st *State) init() error {
 		}
 	}
 	if err := st.initTaskDefs(); err != nil {
+		return err
+	}
+	if err := st.initSecrets(); err != nil {
 		return err
 	}
 	clusters := map[string]bool{}
