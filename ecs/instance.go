@@ -41,7 +41,7 @@ type selector struct {
 }
 
 var (
-	ec2IDRe = regexp.MustCompile(`^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$`)
+	ec2IDRe = regexp.MustCompile(`^i-[0-9a-f]{8,17}$`)
 	// Container instance ids are 32 hex digits today and UUIDs in old clusters.
 	ciIDRe  = regexp.MustCompile(`^(?:[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$`)
 	ciARNRe = regexp.MustCompile(`^arn:[^:]+:ecs:[^:]*:[^:]*:container-instance/`)
