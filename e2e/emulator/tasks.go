@@ -330,6 +330,8 @@ func (s *Server) start(ctx context.Context, r TaskRunner, t *task, launch *TaskL
 }
 
 // fakeIP invents an address from a /16 prefix and the task's number.
+// fakeIP invents an address inside 127.0.0.0/8, so that a client dialing an
+// address the runner did not give can only ever reach loopback.
 func fakeIP(prefix string, seq int) string {
 	return prefix + "." + strconv.Itoa(seq/250%250) + "." + strconv.Itoa(seq%250+2)
 }
@@ -379,16 +381,16 @@ func (s *Server) attach(t *task) {
 	}
 	ip := t.info.IP
 	if t.info.Launch.AssignPublicIP {
-		t.eni.PrivateIP = fakeIP("10.0", t.seq)
+		t.eni.PrivateIP = fakeIP("127.1", t.seq)
 		t.eni.PublicIP = ip
 		if ip == "" {
-			t.eni.PublicIP = fakeIP("198.51", t.seq)
+			t.eni.PublicIP = fakeIP("127.2", t.seq)
 		}
 		t.eni.PublicDNS = "ec2-" + strings.ReplaceAll(t.eni.PublicIP, ".", "-") + ".compute-1.amazonaws.com"
 	} else {
 		t.eni.PrivateIP = ip
 		if ip == "" {
-			t.eni.PrivateIP = fakeIP("10.0", t.seq)
+			t.eni.PrivateIP = fakeIP("127.1", t.seq)
 		}
 	}
 	t.eni.PrivateDNS = "ip-" + strings.ReplaceAll(t.eni.PrivateIP, ".", "-") + ".ec2.internal"
