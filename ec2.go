@@ -284,7 +284,7 @@ func (s *session) remove(c *sshsession.Client) {
 // cancellation error it caused.
 func interruptedOr(r *signalRouter, err error) error {
 	if sig := r.interrupted(); sig != nil {
-		return fmt.Errorf("interrupted by %s before the remote command started; nothing was left running", signalName(sig))
+		return fmt.Errorf("interrupted by %s before the remote command started", signalName(sig))
 	}
 	return err
 }

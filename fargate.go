@@ -381,7 +381,7 @@ func (f *fargateRun) run(ctx context.Context) (status int, err error) {
 	log.timing("remote exit")
 	if sig := abort(); sig != nil {
 		f.sessionSignal = sig
-		return 255, fmt.Errorf("interrupted by %v during the remote command, which did not end by itself", sig)
+		return 255, fmt.Errorf("interrupted by %s during the remote command, which did not end by itself", signalName(sig))
 	}
 	if err != nil {
 		return 255, interruptedOr(f.router, err)

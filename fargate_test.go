@@ -299,7 +299,7 @@ func TestFargateStopsOnEveryPath(t *testing.T) {
 		{name: "SIGINT during the wait", statuses: []string{"PENDING"}, setup: func(f *fakeECS, _ *fakeSession, sigs chan os.Signal) {
 			var once sync.Once
 			f.onStatus = func(string) { once.Do(func() { sigs <- os.Interrupt }) }
-		}, wantErr: "interrupted by interrupt before the remote command started", wantStops: []string{stopInterrupted}},
+		}, wantErr: "interrupted by SIGINT before the remote command started", wantStops: []string{stopInterrupted}},
 		{name: "SIGTERM during the session is relayed", statuses: running, setup: func(_ *fakeECS, s *fakeSession, sigs chan os.Signal) {
 			s.do = func(_ context.Context, req sshsession.RunRequest) (int, error) {
 				sigs <- syscall.SIGTERM
@@ -322,7 +322,7 @@ func TestFargateStopsOnEveryPath(t *testing.T) {
 				<-ctx.Done()
 				return 255, ctx.Err()
 			}
-		}, wantErr: "interrupted by terminated during the remote command", wantStops: []string{stopInterrupted}, wantRuns: 1},
+		}, wantErr: "interrupted by SIGTERM during the remote command", wantStops: []string{stopInterrupted}, wantRuns: 1},
 		{name: "RunTask fails: nothing to stop", statuses: running, setup: func(f *fakeECS, _ *fakeSession, _ chan os.Signal) {
 			f.runErr = &smithy.GenericAPIError{Code: "ClientException", Message: "Task definition does not support launch_type FARGATE."}
 		}, wantErr: "does not support launch_type FARGATE", wantStops: nil},

@@ -1,49 +1,61 @@
 package main
 
-import "github.com/urfave/cli/v2"
+// helpText is --help. It is plain text on purpose: a help renderer built on
+// text/template (as CLI frameworks use) stops the linker from dropping
+// unused methods and made the binary 42 MB larger (docs/PERFORMANCE.md).
+const helpText = `ssh-ecs-run-task — run a command in a fresh container on an ECS cluster, over SSH,
+like you were there.
 
-// The flags below document the options for --help. Parsing is cliargs'
-// job (it knows the `--`, `+e`, `--ssh-*`, `--sudo-*` and docker rules), so
-// urfave/cli only renders them.
-var helpFlags = []cli.Flag{
-	&cli.StringFlag{Name: "task", Usage: "task definition: family, family:revision or ARN", Category: "Task"},
-	&cli.StringFlag{Name: "service", Usage: "take the task definition (and Fargate network) from this service", Category: "Task"},
-	&cli.StringFlag{Name: "cluster", Usage: "cluster (default: the task name without a leading ecscompose-)", Category: "Task"},
-	&cli.StringFlag{Name: "container", Usage: "container of the task definition, by name or 0-based index", Value: "0", Category: "Task"},
-	&cli.StringFlag{Name: "image", Usage: "run this image instead of the task's", Category: "Task"},
-	&cli.StringFlag{Name: "tag", Usage: "replace only the tag of the image", Category: "Task"},
-	&cli.StringFlag{Name: "instance", Usage: "-1 random, N index, i-… id, or a regexp on the Name tag and id", Value: "-1", Category: "Instance"},
-	&cli.StringFlag{Name: "address", Usage: "private-ip, public-ip, private-dns, public-dns, name or id", Category: "Instance"},
-	&cli.StringFlag{Name: "domain", Usage: "connect to <Name tag>.DOMAIN", Category: "Instance"},
-	&cli.StringFlag{Name: "user", Usage: "user in the container (docker --user)", Category: "Container"},
-	&cli.StringFlag{Name: "workdir", Aliases: []string{"w"}, Usage: "working directory in the container", Category: "Container"},
-	&cli.BoolFlag{Name: "sudo", Usage: "run docker on the host through sudo", Category: "Host"},
-	&cli.StringFlag{Name: "sudo-<flag>", Usage: "pass -<flag> [value] to sudo (implies --sudo); -s -p -b -A -e are refused", Category: "Host"},
-	&cli.StringFlag{Name: "ssh-user", Usage: "SSH login user", Category: "SSH"},
-	&cli.StringFlag{Name: "ssh-<flag>", Usage: "OpenSSH option, e.g. --ssh-i KEY, --ssh-p 2222, --ssh-o ServerAliveInterval=30, --ssh-J bastion, --ssh-q", Category: "SSH"},
-	&cli.StringFlag{Name: "launch-type", Usage: "FARGATE: run an sshd task and log into it", Category: "Fargate"},
-	&cli.StringFlag{Name: "subnets", Usage: "subnet ids, comma separated", Category: "Fargate"},
-	&cli.StringFlag{Name: "security-groups", Usage: "security group ids, comma separated", Category: "Fargate"},
-	&cli.BoolFlag{Name: "assign-public-ip", Usage: "give the task a public IP", Category: "Fargate"},
-	&cli.StringFlag{Name: "platform-version", Usage: "Fargate platform version", Category: "Fargate"},
-	&cli.DurationFlag{Name: "wait-timeout", Usage: "how long to wait for the task and its sshd", Value: 0, DefaultText: "5m", Category: "Fargate"},
-	&cli.StringFlag{Name: "profile", Usage: "AWS profile", Category: "AWS"},
-	&cli.StringFlag{Name: "region", Usage: "AWS region", Category: "AWS"},
-	&cli.BoolFlag{Name: "non-interactive", Usage: "no PTY even if stdin is a terminal", Category: "Output"},
-	&cli.BoolFlag{Name: "dry-run", Usage: "resolve everything, print the target and the remote command, connect to nothing", Category: "Output"},
-	&cli.BoolFlag{Name: "verbose", Usage: "print what is resolved and the equivalent OpenSSH command to stderr", Category: "Output"},
-	&cli.BoolFlag{Name: "debug", Usage: "also log AWS calls, SSH negotiation and timings to stderr", Category: "Output"},
-	&cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show this help", Category: "Output"},
-	&cli.BoolFlag{Name: "version", Usage: "print the version", Category: "Output"},
-}
+Usage:
+  ssh-ecs-run-task [options] [docker run options] -- COMMAND [ARG...]
 
-const helpDescription = `Copies the image, environment and volumes of a task definition's container,
-picks an ACTIVE container instance of the cluster, opens an SSH connection to it
-(no ssh, aws or session-manager-plugin needed) and runs
+Copies the image, environment and volumes of a task definition's container, picks
+an ACTIVE container instance of the cluster, opens an SSH connection to it (no ssh,
+aws or session-manager-plugin needed) and runs
   docker run --rm -i[t] … IMAGE COMMAND
-there. Options it does not know go to docker run. Everything after the first --
-is the command, passed byte for byte. +e and +v keep the task's environment and
-volumes out of the container.
+there. Options it does not know go to docker run. Everything after the first -- is
+the command, passed byte for byte.
+
+Task and container:
+  --task NAME            task definition: family, family:revision or ARN
+  --service NAME         take the task definition (and Fargate network) from a service
+  --cluster NAME         cluster (default: the task name without a leading ecscompose-)
+  --container NAME|N     container of the task definition, by name or 0-based index (default 0)
+  --image IMAGE          run this image instead of the task's
+  --tag TAG              replace only the tag of the image
+  +e, +v                 do not copy the task's environment / volumes
+  --with-secrets         also resolve the task's secrets (SSM, Secrets Manager) and S3 env files
+  --user USER            user in the container
+  -w, --workdir DIR      working directory in the container
+  (any other option)     passed to docker run, after the task's options: --entrypoint sh, -e A=1 …
+
+Instance (EC2 mode):
+  --instance SPEC        -1 random (default), N index, i-… id, or a regexp on the Name tag and id
+  --address KIND         private-ip (default), public-ip, private-dns, public-dns, name, id
+  --domain DOMAIN        connect to <Name tag>.DOMAIN
+  --sudo                 run docker on the host through sudo
+  --sudo-<flag> [value]  pass -<flag> to sudo (implies --sudo); -s -p -b -A -e are refused
+
+SSH (interpreted in-process, like OpenSSH):
+  --ssh-user USER        login user
+  --ssh-<flag> [value]   e.g. --ssh-i KEY, --ssh-p 2222, --ssh-J bastion, --ssh-F FILE, --ssh-A,
+                         --ssh-q, --ssh-v, --ssh-4, --ssh-o ServerAliveInterval=30 (ssh_config keywords)
+
+Fargate mode:
+  --launch-type FARGATE  run an sshd task with one-time keys and log into it
+  --subnets IDS          subnets, comma separated (or --service)
+  --security-groups IDS  security groups, comma separated
+  --assign-public-ip     give the task a public IP
+  --platform-version V   Fargate platform version
+  --wait-timeout D       how long to wait for the task and its sshd (default 5m)
+
+AWS and output:
+  --profile NAME, --region REGION
+  --non-interactive      no PTY even if stdin is a terminal
+  --dry-run              resolve everything, print the target and the remote command, connect to nothing
+  --verbose              print what is resolved and the equivalent OpenSSH command to stderr
+  --debug                also log AWS calls, SSH negotiation and per-phase timings
+  --version, -h/--help
 
 Examples:
   ssh-ecs-run-task --task ecscompose-user-registration-service--alpha -- bash
@@ -58,4 +70,5 @@ Examples:
 Exit status:
   0-254  the remote command's status (docker's own 125/126/127 included)
   128+N  the remote command was killed by signal N
-  255    ssh-ecs-run-task itself failed: usage, AWS, SSH, lost connection`
+  255    ssh-ecs-run-task itself failed: usage, AWS, SSH, lost connection
+`

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/cliargs"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/ecs"
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/sshsession"
@@ -27,67 +25,28 @@ type Streams struct {
 	ErrOut io.Writer
 }
 
-// exitStatus is what run's action returns to carry the remote status through
-// urfave/cli without letting it call os.Exit.
-type exitStatus int
-
-func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
-
-// run is the whole program: parse, resolve, connect, run, and return the exit status.
+// run is the whole program: parse, resolve, connect, run, and return the
+// exit status. Every error is printed here, once.
 func run(ctx context.Context, args []string, s *Streams, sigs <-chan os.Signal) int {
-	app := newApp(s, sigs)
-	err := app.RunContext(ctx, append([]string{app.Name}, args...))
-	var st exitStatus
-	switch {
-	case err == nil:
-		return 0
-	case errors.As(err, &st):
-		return int(st)
-	default:
+	p, err := cliargs.Parse(args)
+	if err != nil {
 		printError(s.ErrOut, err)
 		return 255
 	}
-}
-
-func newApp(s *Streams, sigs <-chan os.Signal) *cli.App {
-	app := &cli.App{
-		Name:            "ssh-ecs-run-task",
-		Usage:           "run a command in a fresh container on an ECS cluster, over SSH, like you were there",
-		UsageText:       "ssh-ecs-run-task [options] [docker run options] -- COMMAND [ARG...]",
-		Version:         version,
-		Description:     helpDescription,
-		Flags:           helpFlags,
-		HideHelp:        true,
-		HideVersion:     true,
-		SkipFlagParsing: true,
-		Reader:          s.In,
-		Writer:          s.Out,
-		ErrWriter:       s.ErrOut,
-		// The exit status is decided in run, after the terminal is restored.
-		ExitErrHandler: func(*cli.Context, error) {},
+	switch {
+	case p.Help:
+		fmt.Fprint(s.Out, helpText)
+		return 0
+	case p.Version:
+		fmt.Fprintf(s.Out, "ssh-ecs-run-task %s\n", version)
+		return 0
 	}
-	app.Action = func(c *cli.Context) error {
-		p, err := cliargs.Parse(c.Args().Slice())
-		if err != nil {
-			return err
-		}
-		switch {
-		case p.Help:
-			return cli.ShowAppHelp(c)
-		case p.Version:
-			fmt.Fprintf(s.Out, "ssh-ecs-run-task %s\n", version)
-			return nil
-		}
-		status, err := execute(c.Context, p, s, sigs)
-		if err != nil {
-			return err
-		}
-		if status != 0 {
-			return exitStatus(status)
-		}
-		return nil
+	status, err := execute(ctx, p, s, sigs)
+	if err != nil {
+		printError(s.ErrOut, err)
+		return 255
 	}
-	return app
+	return status
 }
 
 // signalRouter turns the process's signals into context cancellation while

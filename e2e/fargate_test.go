@@ -530,7 +530,7 @@ func TestFargateSIGINTDuringWait(t *testing.T) {
 	if code != 255 {
 		t.Errorf("exit %d, want 255", code)
 	}
-	if !strings.Contains(errOut.String(), "interrupted by interrupt before the remote command started") {
+	if !strings.Contains(errOut.String(), "interrupted by SIGINT before the remote command started") {
 		t.Errorf("stderr does not say it was interrupted")
 	}
 	b.wantStops(reasonInterrupted)
@@ -547,7 +547,7 @@ func TestFargateSIGTERMDuringSession(t *testing.T) {
 	t.Logf("exit %d; stderr:\n%s", code, errOut.String())
 	// The relayed signal is refused by sshd (ForceCommand sessions take no
 	// signals), so the tool ends the session itself and stops the task.
-	if code != 255 || !strings.Contains(errOut.String(), "interrupted by terminated during the remote command") {
+	if code != 255 || !strings.Contains(errOut.String(), "interrupted by SIGTERM during the remote command") {
 		t.Errorf("exit %d, want 255 and the interruption named", code)
 	}
 	b.wantStops(reasonInterrupted)
