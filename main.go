@@ -9,9 +9,18 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"runtime/debug"
 )
 
+// memoryLimit is a soft limit on the Go heap: x/crypto allocates a buffer
+// per SSH packet, and without it a long stream grows the heap to twice what
+// it uses. Below the limit it costs nothing; GOMEMLIMIT overrides it.
+const memoryLimit = 20 << 20
+
 func main() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit)
+	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, relayedSignals...)
 	streams := &Streams{In: os.Stdin, Out: os.Stdout, ErrOut: os.Stderr}
