@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -42,6 +43,14 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 
 	ctx, router, cancel := route(ctx, sigs)
 	defer cancel()
+	// --timeout bounds everything before the remote command starts; the
+	// session runs without it (context.WithoutCancel below).
+	if p.Timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, p.Timeout)
+		defer stop()
+	}
+	prepErr := func(err error) error { return prepError(ctx, router, p.Timeout, err) }
 
 	clients, err := newAWS(ctx, p, log)
 	if err != nil {
@@ -60,7 +69,7 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 		WithSecrets: p.WithSecrets,
 	})
 	if err != nil {
-		return 0, interruptedOr(router, err)
+		return 0, prepErr(err)
 	}
 	log.timing("aws resolve")
 	for _, w := range target.Warnings {
@@ -73,7 +82,7 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 			return 0, err
 		}
 		if target.Container.Env, err = ecs.ResolveSecrets(ctx, secrets, target); err != nil {
-			return 0, interruptedOr(router, err)
+			return 0, prepErr(err)
 		}
 		log.timing("secrets")
 	}
@@ -154,14 +163,14 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 	log.info("RUNNING %s on %s", shellquote.Join(p.Command), hostLabel)
 	client, err := sshsession.Dial(ctx, plan)
 	if err != nil {
-		return 0, interruptedOr(router, err)
+		return 0, prepErr(err)
 	}
 	defer client.Close()
 	log.timing("ssh connect")
 
 	if !env.Empty() {
 		if envDir, err = sendEnv(ctx, client, env); err != nil {
-			return 0, interruptedOr(router, err)
+			return 0, prepErr(err)
 		}
 		log.timing("environment")
 	}
@@ -278,6 +287,18 @@ func (s *session) remove(c *sshsession.Client) {
 	if _, err := c.Run(ctx, sshsession.RunRequest{Command: s.cleanup, Stdout: &out, Stderr: &out}); err != nil {
 		s.log.warn("remove the container: %v", err)
 	}
+}
+
+// prepError reports an interruption by a signal, or the --timeout, rather
+// than the cancellation error it caused.
+func prepError(ctx context.Context, r *signalRouter, timeout time.Duration, err error) error {
+	if timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &usageError{
+			msg:  fmt.Sprintf("timed out after %v (--timeout) before the remote command started: %v", timeout, err),
+			hint: "check the network path to AWS and the host, or give more time with --timeout",
+		}
+	}
+	return interruptedOr(r, err)
 }
 
 // interruptedOr reports an interruption by a signal rather than the

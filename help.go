@@ -51,6 +51,7 @@ Fargate mode:
 
 AWS and output:
   --profile NAME, --region REGION
+  --timeout D            EC2 mode: give up if the command has not started after D (e.g. 30s)
   --non-interactive      no PTY even if stdin is a terminal
   --dry-run              resolve everything, print the target and the remote command, connect to nothing
   --verbose              print what is resolved and the equivalent OpenSSH command to stderr

@@ -38,6 +38,7 @@ type Parsed struct {
 	AssignPublicIP                              bool
 	PlatformVersion                             string
 	WaitTimeout                                 time.Duration // default 5m
+	Timeout                                     time.Duration // EC2 mode: bound on everything before the remote command starts; 0 = none
 	DockerArgs                                  []string      // pass-through, exact tokens
 	Command                                     []string      // everything after the first "--"
 	Help, Version                               bool
@@ -440,6 +441,15 @@ func init() {
 		"platform-version": func(ps *parser, v string) error {
 			ps.p.PlatformVersion = v
 			ps.noteFargate("--platform-version")
+			return nil
+		},
+		"timeout": func(ps *parser, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d <= 0 {
+				return usagef("a positive Go duration such as 30s or 2m", "invalid --timeout %q", v)
+			}
+			ps.p.Timeout = d
+			ps.noteEC2("--timeout")
 			return nil
 		},
 		"wait-timeout": func(ps *parser, v string) error {

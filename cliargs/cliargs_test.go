@@ -94,6 +94,8 @@ func TestParse(t *testing.T) {
 					"--network", "host", "--init", "--entrypoint", "", "-e", "--task", "--name", "n"}
 			}),
 		},
+		{"timeout", []string{"--task", "t", "--timeout", "45s", "--", "cmd"},
+			base(func(p *Parsed) { p.Timeout = 45 * time.Second })},
 		{"docker long option with inline value", []string{"--task", "t", "--sig-proxy=false", "--", "cmd"},
 			base(func(p *Parsed) { p.DockerArgs = []string{"--sig-proxy=false"} })},
 		{
@@ -203,6 +205,9 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"--task", "t", "--with-secrets=yes", "--", "x"}, "option --with-secrets takes no value", ""},
 		{[]string{"--task", "t", "--subnets", "s", "--", "x"}, "option --subnets only works with --launch-type FARGATE", "add --launch-type FARGATE"},
 		{[]string{"--task", "t", "--wait-timeout", "1m", "--", "x"}, "option --wait-timeout only works with --launch-type FARGATE", ""},
+		{[]string{"--task", "t", "--timeout", "soon", "--", "x"}, `invalid --timeout "soon"`, "30s"},
+		{[]string{"--task", "t", "--timeout", "-1s", "--", "x"}, `invalid --timeout "-1s"`, ""},
+		{[]string{"--task", "t", "--launch-type", "FARGATE", "--subnets", "s", "--timeout", "1m", "--", "x"}, "option --timeout only works in EC2 mode", ""},
 	}
 	for _, tt := range tests {
 		got, err := Parse(tt.args)

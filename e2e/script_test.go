@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/crypto/ssh"
@@ -70,6 +71,7 @@ func TestScripts(t *testing.T) {
 			"awscalls":     cmdAWSCalls,
 			"sshconfig":    cmdSSHConfig,
 			"genkey":       cmdGenKey,
+			"awsfault":     cmdAWSFault,
 		},
 	})
 }
@@ -139,6 +141,16 @@ func cmdAWSCalls(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("awscalls: unknown check %q", args[0])
 	}
 	emu.ResetCalls()
+}
+
+// cmdAWSFault injects latency into one emulator operation: `awsfault OP 30s`.
+func cmdAWSFault(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: awsfault OP LATENCY")
+	}
+	d, err := time.ParseDuration(args[1])
+	ts.Check(err)
+	ts.Value("emulator").(*emulator.Server).SetFault(args[0], emulator.Fault{Latency: d})
 }
 
 // cmdSSHConfig puts the rules of FILE, with $VARS expanded, in front of
