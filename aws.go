@@ -6,6 +6,7 @@ import (
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/ssh-ecs-run-task/ssh-ecs-run-task/cliargs"
@@ -17,13 +18,29 @@ type awsClients struct {
 	ECS    ecs.ECSAPI
 	EC2    ecs.EC2API
 	Region string
+
+	profile string
+	opts    []func(*config.LoadOptions) error
+}
+
+// secrets builds the SSM, Secrets Manager and S3 clients, with the same
+// profile, region and --debug logging as the others.
+func (c *awsClients) secrets(ctx context.Context) (*ecs.SecretClients, error) {
+	return ecs.NewSecretClients(ctx, c.profile, c.Region, c.opts...)
 }
 
 // newAWS loads the AWS configuration (profile, region, AWS_ENDPOINT_URL…).
 // With --debug every call is logged by operation name and duration only:
 // request and response bodies can hold secrets and are never printed.
 func newAWS(ctx context.Context, p *cliargs.Parsed, log *logger) (*awsClients, error) {
-	var opts []func(*config.LoadOptions) error
+	// The SDK's own log lines (e.g. "WARN failed to discard remaining HTTP
+	// response body" after a connection lost mid-answer) would land on
+	// stderr beside the tool's one-line error; they are debug output.
+	opts := []func(*config.LoadOptions) error{
+		config.WithLogger(logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+			log.debug("aws sdk: %s "+format, append([]any{c}, v...)...)
+		})),
+	}
 	if p.Debug {
 		opts = append(opts, config.WithAPIOptions([]func(*middleware.Stack) error{
 			func(st *middleware.Stack) error {
@@ -46,5 +63,5 @@ func newAWS(ctx context.Context, p *cliargs.Parsed, log *logger) (*awsClients, e
 	if err != nil {
 		return nil, err
 	}
-	return &awsClients{ECS: ecsClient, EC2: ec2Client, Region: region}, nil
+	return &awsClients{ECS: ecsClient, EC2: ec2Client, Region: region, profile: p.Profile, opts: opts}, nil
 }

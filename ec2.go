@@ -77,7 +77,7 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 	}
 	if p.WithSecrets && !p.NoEnv && (len(target.Secrets) > 0 || len(target.EnvironmentFiles) > 0) {
 		// The values join the environment, which travels in a 0600 file.
-		secrets, err := ecs.NewSecretClients(ctx, p.Profile, clients.Region)
+		secrets, err := clients.secrets(ctx)
 		if err != nil {
 			return 0, err
 		}

@@ -46,6 +46,16 @@ var (
 // last. It does no network I/O of its own: credentials are fetched on the
 // first call.
 func NewClients(ctx context.Context, profile, region string, opts ...func(*config.LoadOptions) error) (ECSAPI, EC2API, string, error) {
+	cfg, err := loadConfig(ctx, profile, region, opts)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	return awsecs.NewFromConfig(cfg), ec2.NewFromConfig(cfg), cfg.Region, nil
+}
+
+// loadConfig is the SDK's default chain with profile and region on top; a
+// configuration without a region is an error with a hint.
+func loadConfig(ctx context.Context, profile, region string, opts []func(*config.LoadOptions) error) (aws.Config, error) {
 	var load []func(*config.LoadOptions) error
 	if profile != "" {
 		load = append(load, config.WithSharedConfigProfile(profile))
@@ -56,16 +66,16 @@ func NewClients(ctx context.Context, profile, region string, opts ...func(*confi
 	load = append(load, opts...)
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
-		return nil, nil, "", translateConfigError(profile, err)
+		return aws.Config{}, translateConfigError(profile, err)
 	}
 	if cfg.Region == "" {
-		return nil, nil, "", &Error{
+		return aws.Config{}, &Error{
 			Msg:  "no AWS region configured",
 			Hint: "pass --region REGION, set AWS_REGION, or set region in the profile of ~/.aws/config",
 			Err:  &aws.MissingRegionError{},
 		}
 	}
-	return awsecs.NewFromConfig(cfg), ec2.NewFromConfig(cfg), cfg.Region, nil
+	return cfg, nil
 }
 
 func translateConfigError(profile string, err error) error {

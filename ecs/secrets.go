@@ -70,24 +70,9 @@ type SecretClients struct {
 // which is what emulators and S3-compatible stores serve. It does no
 // network I/O of its own.
 func NewSecretClients(ctx context.Context, profile, region string, opts ...func(*config.LoadOptions) error) (*SecretClients, error) {
-	var load []func(*config.LoadOptions) error
-	if profile != "" {
-		load = append(load, config.WithSharedConfigProfile(profile))
-	}
-	if region != "" {
-		load = append(load, config.WithRegion(region))
-	}
-	load = append(load, opts...)
-	cfg, err := config.LoadDefaultConfig(ctx, load...)
+	cfg, err := loadConfig(ctx, profile, region, opts)
 	if err != nil {
-		return nil, translateConfigError(profile, err)
-	}
-	if cfg.Region == "" {
-		return nil, &Error{
-			Msg:  "no AWS region configured",
-			Hint: "pass --region REGION, set AWS_REGION, or set region in the profile of ~/.aws/config",
-			Err:  &aws.MissingRegionError{},
-		}
+		return nil, err
 	}
 	return &SecretClients{
 		SSM:     ssm.NewFromConfig(cfg),
