@@ -311,10 +311,17 @@ func killSession(c *campaign, r *campRun) error {
 		}
 		chain = append(chain, pid)
 		if procs[pid].ppid == c.ins.PID {
+			// One may end on its own once the other is gone (ESRCH).
+			killed := 0
 			for _, p := range chain {
-				if err := syscall.Kill(p, syscall.SIGKILL); err != nil {
+				if err := syscall.Kill(p, syscall.SIGKILL); err == nil {
+					killed++
+				} else if !errors.Is(err, syscall.ESRCH) {
 					return err
 				}
+			}
+			if killed == 0 {
+				return fmt.Errorf("the sshd processes %v of %s were already gone", chain, r.name)
 			}
 			return nil
 		}
