@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -111,10 +112,29 @@ type hinted interface{ Hint() string }
 func printError(w io.Writer, err error) {
 	msg := strings.TrimSpace(err.Error())
 	msg = strings.ReplaceAll(msg, "\n", " ")
-	fmt.Fprintf(w, "ssh-ecs-run-task: %s\n", msg)
+	fmt.Fprintf(w, "ssh-ecs-run-task: %s\n", shorten(msg))
 	if h := hintOf(err); h != "" {
 		fmt.Fprintf(w, "hint: %s\n", h)
 	}
+}
+
+// longQuoted is a quoted value too long to be useful in a message.
+var longQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.){120,}"`)
+
+// maxMessage is the longest error line printed, in bytes.
+const maxMessage = 2000
+
+// shorten keeps an error line readable when it quotes an absurdly long
+// value (a 100 000-character --task, say): long quoted values keep their
+// start and end, and the whole line is capped.
+func shorten(msg string) string {
+	msg = longQuoted.ReplaceAllStringFunc(msg, func(q string) string {
+		return fmt.Sprintf("%s…%s (%d bytes)", q[:61], q[len(q)-21:], len(q)-2)
+	})
+	if len(msg) > maxMessage {
+		msg = strings.ToValidUTF8(msg[:maxMessage/2], "") + " … " + strings.ToValidUTF8(msg[len(msg)-maxMessage/4:], "")
+	}
+	return msg
 }
 
 // hintOf finds the advice attached to an error by any package.

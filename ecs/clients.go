@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	awsecs "github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/smithy-go"
 )
 
 // ECSAPI is the part of the ECS API that this package calls.
@@ -56,7 +59,7 @@ func NewClients(ctx context.Context, profile, region string, opts ...func(*confi
 // loadConfig is the SDK's default chain with profile and region on top; a
 // configuration without a region is an error with a hint.
 func loadConfig(ctx context.Context, profile, region string, opts []func(*config.LoadOptions) error) (aws.Config, error) {
-	var load []func(*config.LoadOptions) error
+	load := []func(*config.LoadOptions) error{config.WithRetryer(newRetryer)}
 	if profile != "" {
 		load = append(load, config.WithSharedConfigProfile(profile))
 	}
@@ -76,6 +79,22 @@ func loadConfig(ctx context.Context, profile, region string, opts []func(*config
 		}
 	}
 	return cfg, nil
+}
+
+// newRetryer is the SDK's standard retryer (throttling, 5xx and connection
+// errors, with backoff) that also retries an answer cut off or garbled in
+// transit. Retrying is safe: the calls only read, and RunTask carries a
+// client token, so a repeated call does not start a second task.
+func newRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.Retryables = append(o.Retryables, retry.IsErrorRetryableFunc(func(err error) aws.Ternary {
+			var de *smithy.DeserializationError
+			if errors.As(err, &de) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return aws.TrueTernary
+			}
+			return aws.UnknownTernary
+		}))
+	})
 }
 
 func translateConfigError(profile string, err error) error {

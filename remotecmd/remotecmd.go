@@ -38,8 +38,9 @@ const EnvFile = EnvDirVar + "/env"
 
 // Env splits a container environment into what docker can read from an
 // env-file (one NAME=VALUE line) and what must travel in docker's own
-// environment: values with a line break or carriage return, or that are not
-// UTF-8, which docker's env-file parser would change.
+// environment: values with a line break or carriage return, that are not
+// UTF-8, or too long for one env-file line, which docker's env-file parser
+// would change or refuse.
 type Env struct {
 	File  []dockercmd.EnvVar // through --env-file
 	Names []dockercmd.EnvVar // through the environment of `docker run`, as -e NAME
@@ -51,17 +52,28 @@ type Env struct {
 func SplitEnv(env []dockercmd.EnvVar) (Env, error) {
 	var e Env
 	for _, v := range env {
-		if fileSafe(v.Value) {
+		size := len(v.Name) + 1 + len(v.Value)
+		if fileSafe(v.Value) && size < maxEnvFileLine {
 			e.File = append(e.File, v)
 			continue
 		}
+		if size >= maxEnvString {
+			return Env{}, fmt.Errorf("environment variable %q: its value of %d bytes is more than docker run can take (%d KiB)", v.Name, len(v.Value), maxEnvString>>10)
+		}
 		if !shellName(v.Name) {
-			return Env{}, fmt.Errorf("environment variable %q: its value has a line break and its name is not a shell variable name, so it cannot be passed exactly", v.Name)
+			return Env{}, fmt.Errorf("environment variable %q: its value has a line break or is long, and its name is not a shell variable name, so it cannot be passed exactly", v.Name)
 		}
 		e.Names = append(e.Names, v)
 	}
 	return e, nil
 }
+
+// Limits of docker run's two ways in: its env-file reader stops at lines of
+// 64 KiB, and Linux refuses one environment string of 128 KiB or more.
+const (
+	maxEnvFileLine = 64<<10 - 1
+	maxEnvString   = 128 << 10
+)
 
 // Empty reports whether there is nothing to pass.
 func (e Env) Empty() bool { return len(e.File) == 0 && len(e.Names) == 0 }

@@ -50,6 +50,16 @@ func TestSplitEnv(t *testing.T) {
 		t.Errorf("docker args (-got +want):\n%s", diff)
 	}
 
+	long := strings.Repeat("x", 70<<10)
+	got, err = SplitEnv([]dockercmd.EnvVar{{Name: "LONG", Value: long}, {Name: "SHORT", Value: "s"}})
+	if err != nil || len(got.Names) != 1 || got.Names[0].Name != "LONG" || len(got.File) != 1 {
+		t.Errorf("a 70 KiB value: got %+v names, err %v; want it through the environment", got.NameList(), err)
+	}
+	_, err = SplitEnv([]dockercmd.EnvVar{{Name: "HUGE", Value: strings.Repeat("x", 1<<20)}})
+	if err == nil || !strings.Contains(err.Error(), `"HUGE"`) || strings.Contains(err.Error(), "xxx") {
+		t.Errorf("a 1 MiB value: err = %v, want one naming it, without the value", err)
+	}
+
 	_, err = SplitEnv([]dockercmd.EnvVar{{Name: "bad.name", Value: "two\nlines"}})
 	if err == nil || !strings.Contains(err.Error(), `"bad.name"`) {
 		t.Errorf("multi-line value under a non-shell name: err = %v, want one naming it", err)

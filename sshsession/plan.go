@@ -14,6 +14,10 @@ import (
 	"golang.org/x/crypto/ssh"
 )
 
+// DefaultConnectTimeout bounds the TCP connect and SSH handshake of each hop
+// when neither the options nor ssh_config set ConnectTimeout.
+const DefaultConnectTimeout = 60 * time.Second
+
 // Prompter asks the user a question on the terminal. echo=false hides the
 // answer (passphrases).
 type Prompter interface {
@@ -152,6 +156,17 @@ func Prepare(c Config) (*Plan, error) {
 	p.jumps, err = p.resolveJumps(cfg, p.target.proxyJump, map[string]bool{c.Host: true}, 0)
 	if err != nil {
 		return nil, err
+	}
+	// Never a hang: without a ConnectTimeout (OpenSSH has none) a host that
+	// accepts TCP and says nothing would stall the run forever. A jump host
+	// without its own takes the target's.
+	if p.target.connectTimeout == 0 {
+		p.target.connectTimeout = DefaultConnectTimeout
+	}
+	for _, j := range p.jumps {
+		if j.connectTimeout == 0 {
+			j.connectTimeout = p.target.connectTimeout
+		}
 	}
 	if (c.Verbose || c.Debug) && !p.quiet {
 		for _, s := range p.skipped {
