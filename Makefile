@@ -40,7 +40,8 @@ e2e-setup: ## install and start the real parts of the e2e bed (sshd, dockerd, te
 	bash e2e/setup.sh
 
 demo: build ## a local cluster (emulator + sshd + Docker engine) and a shell in its task, no AWS needed
-	go run ./e2e/cmd/demo
+	@go build -o bin/ssh-ecs-demo ./e2e/cmd/demo
+	@./bin/ssh-ecs-demo
 
 fuzz: ## run every fuzz target for FUZZTIME (default 60s) each
 	bash e2e/fuzz.sh $${FUZZTIME:-60s}
