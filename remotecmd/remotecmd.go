@@ -124,8 +124,11 @@ func (e Env) Payload() []byte {
 
 // SetupCommand runs in a first SSH session, before the container: it makes
 // a private directory, stores its standard input there as the payload file
-// (mode 0600) and prints the directory's path.
-const SetupCommand = `umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-ecs-run-task.XXXXXXXX") && cat > "$d/vars" && printf '%s\n' "$d"`
+// (mode 0600) and prints the directory's path. The wrapper deletes the file
+// as soon as it has read it; should the wrapper never come (the client died
+// in between), a background sleeper deletes it after a minute.
+const SetupCommand = `umask 077 && d=$(mktemp -d "${TMPDIR:-/tmp}/ssh-ecs-run-task.XXXXXXXX") && cat > "$d/vars" && ` +
+	`{ ( sleep 60; rm -f "$d/vars"; rmdir "$d" ) </dev/null >/dev/null 2>&1 & } && printf '%s\n' "$d"`
 
 // wrapper is the host-side script; see the package doc. Positional
 // parameters: the environment directory ("" when there is none), the
