@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -69,8 +68,9 @@ func requireImages(t *testing.T) {
 		t.Skip(msg)
 	}
 	buildOnce.Do(func() {
-		_, file, _, _ := runtime.Caller(0)
-		script := filepath.Join(filepath.Dir(file), "..", "build-sshd-image.sh")
+		// go test runs in the package's directory (runtime.Caller would give a
+		// module path under -trimpath).
+		script := filepath.Join("..", "build-sshd-image.sh")
 		for _, img := range images {
 			cmd := exec.Command("bash", script)
 			cmd.Env = append(os.Environ(), "SSHD_TEST_SHELL="+img.shell, "SSHD_TEST_IMAGE="+img.name)
