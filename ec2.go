@@ -87,43 +87,11 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 		log.timing("secrets")
 	}
 
-	name := remotecmd.ContainerName()
-	env := remotecmd.Env{}
-	if !p.NoEnv {
-		if env, err = remotecmd.SplitEnv(target.Container.Env); err != nil {
-			return 0, err
-		}
-	}
-	sudoArgs := p.SudoArgs
-	if p.Sudo && len(env.Names) > 0 {
-		// Values with line breaks reach docker through its environment,
-		// which sudo resets unless told to keep them (sudoers SETENV).
-		sudoArgs = append(slices.Clone(sudoArgs), "--preserve-env="+strings.Join(env.NameList(), ","))
-	}
-	argv, err := dockercmd.Build(target.Container, dockercmd.Options{
-		NoEnv:       p.NoEnv,
-		NoVolumes:   p.NoVolumes,
-		Image:       p.Image,
-		Tag:         p.Tag,
-		Workdir:     p.Workdir,
-		User:        p.User,
-		Interactive: true,
-		TTY:         interactive,
-		Name:        name,
-		Labels:      map[string]string{containerLabel: "1"},
-		DockerArgs:  p.DockerArgs,
-		Command:     p.Command,
-		EnvArgs:     env.DockerArgs(),
-		DefaultInit: true,
-	})
+	rc, err := composeRemote(p, target.Container, interactive)
 	if err != nil {
 		return 0, err
 	}
-	cleanup := []string{"docker", "rm", "-f", name}
-	if p.Sudo {
-		argv = sudo.Wrap(sudoArgs, argv)
-		cleanup = sudo.Wrap(append(slices.Clone(p.SudoArgs), "-n"), cleanup)
-	}
+	argv, cleanup, env, name := rc.argv, rc.cleanup, rc.env, rc.name
 
 	plan, err := sshsession.Prepare(sshConfig(p, target.Host, s, term))
 	if err != nil {
@@ -190,6 +158,59 @@ func executeEC2(ctx context.Context, p *cliargs.Parsed, s *Streams, sigs <-chan 
 	sess.finished(err)
 	log.timing("remote exit")
 	return status, err
+}
+
+// remote is what runs on the host: docker run's argv (with the env
+// directory as remotecmd.EnvDirVar), the command that removes the container,
+// and the environment that travels beside them.
+type remote struct {
+	argv, cleanup []string
+	env           remotecmd.Env
+	name          string
+}
+
+// composeRemote turns the task's container and the options into the docker
+// run argv (through sudo when asked) and its cleanup command. Values of the
+// environment stay out of both.
+func composeRemote(p *cliargs.Parsed, spec dockercmd.Spec, tty bool) (*remote, error) {
+	r := &remote{name: remotecmd.ContainerName()}
+	if !p.NoEnv {
+		var err error
+		if r.env, err = remotecmd.SplitEnv(spec.Env); err != nil {
+			return nil, err
+		}
+	}
+	sudoArgs := p.SudoArgs
+	if p.Sudo && len(r.env.Names) > 0 {
+		// Values with line breaks reach docker through its environment,
+		// which sudo resets unless told to keep them (sudoers SETENV).
+		sudoArgs = append(slices.Clone(sudoArgs), "--preserve-env="+strings.Join(r.env.NameList(), ","))
+	}
+	argv, err := dockercmd.Build(spec, dockercmd.Options{
+		NoEnv:       p.NoEnv,
+		NoVolumes:   p.NoVolumes,
+		Image:       p.Image,
+		Tag:         p.Tag,
+		Workdir:     p.Workdir,
+		User:        p.User,
+		Interactive: true,
+		TTY:         tty,
+		Name:        r.name,
+		Labels:      map[string]string{containerLabel: "1"},
+		DockerArgs:  p.DockerArgs,
+		Command:     p.Command,
+		EnvArgs:     r.env.DockerArgs(),
+		DefaultInit: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.argv, r.cleanup = argv, []string{"docker", "rm", "-f", r.name}
+	if p.Sudo {
+		r.argv = sudo.Wrap(sudoArgs, r.argv)
+		r.cleanup = sudo.Wrap(append(slices.Clone(p.SudoArgs), "-n"), r.cleanup)
+	}
+	return r, nil
 }
 
 // envNames lists the names of the variables passed, never their values.
