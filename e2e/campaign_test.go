@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -227,39 +226,6 @@ func containerGone(name string, timeout time.Duration) bool {
 			return false
 		}
 		time.Sleep(100 * time.Millisecond)
-	}
-}
-
-// await is expect without a test: it returns an error instead of failing,
-// so that it can run in a campaign's goroutines.
-func (o *outputBuffer) await(re *regexp.Regexp, timeout time.Duration) ([]string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	stop := context.AfterFunc(ctx, func() {
-		o.mu.Lock()
-		o.cond.Broadcast()
-		o.mu.Unlock()
-	})
-	defer stop()
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for {
-		if m := re.FindSubmatchIndex(o.buf[o.pos:]); m != nil {
-			var subs []string
-			for i := 0; i < len(m); i += 2 {
-				if m[i] < 0 {
-					subs = append(subs, "")
-					continue
-				}
-				subs = append(subs, string(o.buf[o.pos+m[i]:o.pos+m[i+1]]))
-			}
-			o.pos += m[1]
-			return subs, nil
-		}
-		if ctx.Err() != nil || o.closed {
-			return nil, fmt.Errorf("waiting for %q: output ended or timed out; output:\n%q", re, o.buf)
-		}
-		o.cond.Wait()
 	}
 }
 

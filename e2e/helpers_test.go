@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"os"
@@ -271,6 +272,16 @@ func (o *outputBuffer) waitClosed(timeout time.Duration) bool {
 // end of the match and returns the submatches; after timeout it fails the test.
 func (o *outputBuffer) expect(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {
 	t.Helper()
+	subs, err := o.await(re, timeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return subs
+}
+
+// await is expect without a test: it returns an error instead of failing,
+// so that it can run in a campaign's goroutines.
+func (o *outputBuffer) await(re *regexp.Regexp, timeout time.Duration) ([]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	stop := context.AfterFunc(ctx, func() {
@@ -292,14 +303,14 @@ func (o *outputBuffer) expect(t *testing.T, re *regexp.Regexp, timeout time.Dura
 				subs = append(subs, string(o.buf[o.pos+loc[i]:o.pos+loc[i+1]]))
 			}
 			o.pos += loc[1]
-			return subs
+			return subs, nil
 		}
 		if ctx.Err() != nil || o.closed {
 			why := "timed out after " + timeout.String()
 			if o.closed {
 				why = "output ended"
 			}
-			t.Fatalf("waiting for %q: %s; unconsumed output:\n%q", re, why, o.buf[o.pos:])
+			return nil, fmt.Errorf("waiting for %q: %s; unconsumed output:\n%q", re, why, o.buf[o.pos:])
 		}
 		o.cond.Wait()
 	}
