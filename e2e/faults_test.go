@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -432,37 +431,6 @@ func slicesHasOp(calls []emulator.Call, op string) bool {
 	return false
 }
 
-// silentListener accepts TCP connections on addr and never says a word.
-func silentListener(t *testing.T, addr string) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
 // closedPort returns a port on addr where nothing listens (bound, then released).
 func closedPort(t *testing.T, addr string) int {
 	t.Helper()
@@ -482,7 +450,8 @@ func TestFaultSSH(t *testing.T) {
 	ins := w.instances[0]
 	goodKnown := w.bed.KnownHostsLine(ins, "ed25519")
 	e := newFaultEmu(t, badState(t))
-	stall := strconv.Itoa(silentListener(t, "127.0.0.8:0"))
+	stallPort, _ := silentListener(t, "127.0.0.8:0")
+	stall := strconv.Itoa(stallPort)
 	// A second client key that sshd does not know.
 	otherKey := w.bed.Dir + "/other_key"
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", otherKey).CombinedOutput(); err != nil {

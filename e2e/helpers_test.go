@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -367,4 +368,40 @@ func descendants(pid int) map[int]string {
 		}
 	}
 	return out
+}
+
+// silentListener accepts TCP connections on addr and never says a word: a
+// handshake that stalls. It returns the port and how many connections came.
+func silentListener(t *testing.T, addr string) (port int, accepted func() int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return ln.Addr().(*net.TCPAddr).Port, func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(conns)
+	}
 }

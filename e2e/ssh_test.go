@@ -7,12 +7,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"fmt"
-	"net"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -170,34 +168,8 @@ func TestSSHKeepaliveLostConnection(t *testing.T) {
 // timeout message instead of hanging.
 func TestSSHConnectTimeout(t *testing.T) {
 	w := newWorld(t, "127.0.0.3")
-	ln, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu       sync.Mutex
-		accepted []net.Conn
-	)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			accepted = append(accepted, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range accepted {
-			c.Close()
-		}
-	})
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	silentPort, accepted := silentListener(t, "127.0.0.2:0")
+	port := strconv.Itoa(silentPort)
 
 	cmd := w.command(with(prodA, "--ssh-p", port, "--ssh-o", "ConnectTimeout=2", "--", "true")...)
 	var stdout, stderr bytes.Buffer
@@ -210,10 +182,7 @@ func TestSSHConnectTimeout(t *testing.T) {
 	if !regexp.MustCompile(`(?i)time(d)? ?out`).MatchString(stderr.String()) {
 		t.Errorf("stderr does not say the connection timed out:\n%s", stderr.String())
 	}
-	mu.Lock()
-	n := len(accepted)
-	mu.Unlock()
-	if n == 0 {
+	if accepted() == 0 {
 		t.Errorf("the silent listener on 127.0.0.2:%s saw no connection", port)
 	}
 }
