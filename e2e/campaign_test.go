@@ -295,39 +295,6 @@ func killSession(c *campaign, r *campRun) error {
 	return fmt.Errorf("wrapper %d of %s is not below sshd %d", wrapper, r.name, c.ins.PID)
 }
 
-type procInfo struct {
-	ppid          int
-	comm, cmdline string
-}
-
-// procTable reads every process's parent, command name and command line.
-func procTable() map[int]procInfo {
-	out := map[int]procInfo{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		n, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		lp, rp := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if lp < 0 || rp < lp {
-			continue
-		}
-		f := strings.Fields(string(stat[rp+1:]))
-		if len(f) < 2 {
-			continue
-		}
-		pp, _ := strconv.Atoi(f[1])
-		cl, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
-		out[n] = procInfo{ppid: pp, comm: string(stat[lp+1 : rp]), cmdline: string(cl)}
-	}
-	return out
-}
-
 // cutProxy forwards TCP connections from 127.0.0.7 to an sshd, and can cut
 // (RST both sides) or black-hole (stop forwarding, keep the sockets) the
 // connections it carries. New connections are always forwarded, so the

@@ -327,11 +327,14 @@ func pidAlive(pid int) bool {
 	return i >= 0 && !bytes.HasPrefix(bytes.TrimSpace(stat[i+1:]), []byte("Z"))
 }
 
-// descendants lists the processes below pid (children, grandchildren, …)
-// with their command names.
-func descendants(pid int) map[int]string {
-	parent := map[int]int{}
-	comm := map[int]string{}
+type procInfo struct {
+	ppid          int
+	comm, cmdline string
+}
+
+// procTable reads every process's parent, command name and command line.
+func procTable() map[int]procInfo {
+	out := map[int]procInfo{}
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		n, err := strconv.Atoi(e.Name())
@@ -351,18 +354,25 @@ func descendants(pid int) map[int]string {
 			continue
 		}
 		pp, _ := strconv.Atoi(f[1])
-		parent[n] = pp
-		comm[n] = string(stat[lp+1 : rp])
+		cl, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		out[n] = procInfo{ppid: pp, comm: string(stat[lp+1 : rp]), cmdline: string(cl)}
 	}
+	return out
+}
+
+// descendants lists the processes below pid (children, grandchildren, …)
+// with their command names.
+func descendants(pid int) map[int]string {
+	procs := procTable()
 	out := map[int]string{}
 	for changed := true; changed; {
 		changed = false
-		for n, pp := range parent {
+		for n, p := range procs {
 			if _, seen := out[n]; seen {
 				continue
 			}
-			if _, under := out[pp]; pp == pid || under {
-				out[n] = comm[n]
+			if _, under := out[p.ppid]; p.ppid == pid || under {
+				out[n] = p.comm
 				changed = true
 			}
 		}
